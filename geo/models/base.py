@@ -1,0 +1,32 @@
+"""The base every stored feature shares: validation on every save."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ValidatedModel(models.Model):
+    """A model that runs ``full_clean`` on every save.
+
+    Bad data is then refused at the model level, whatever writes it (admin, loader, API, shell),
+    not only in forms. A save limited by ``update_fields`` validates just those fields.
+
+    ``scope_region`` is the lookup from the model to the materialised path of the region it
+    belongs to, ``scope_enterprise`` the lookup to its enterprise (or None); ``geo.scope`` uses
+    both to narrow querysets to what a user may see.
+    """
+
+    scope_region: str = ""
+    scope_enterprise: str | None = None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            self.full_clean()
+        else:
+            names = {f.name for f in self._meta.concrete_fields}
+            self.full_clean(exclude=names - set(update_fields), validate_unique=False)
+        super().save(*args, **kwargs)

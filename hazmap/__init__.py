@@ -1,0 +1,1 @@
+"""hazmap: the Django project (settings, URLs, ASGI app, the ``hazmap`` command)."""

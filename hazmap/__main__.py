@@ -1,0 +1,3 @@
+from hazmap.cli import main
+
+main()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages hazmap needs, only those missing.
+#   install-debian.sh spatialite   SpatiaLite for the embedded database (GDAL, GEOS, PROJ come in wheels)
+#   install-debian.sh chromium     Chromium for the front-end tests
+# Uses sudo when not root. Refreshes the package lists only if an install fails without it.
+set -euo pipefail
+
+case "${1:-}" in
+  spatialite) packages=(libsqlite3-mod-spatialite) ;;
+  chromium) packages=(chromium) ;;
+  *) echo "usage: $0 spatialite|chromium" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+  || { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }
