@@ -389,8 +389,7 @@ def _effective_categories(chemical: Chemical, condition: str) -> list[tuple[str,
     for given in chemical.categories:
         if given not in _table2():
             raise ClassificationError(
-                f"{chemical.name!r}: {given!r} is not a {STANDARD} Table 2 category "
-                f"(known: {', '.join(_table2())})",
+                f"{chemical.name!r}: {given!r} is not a {STANDARD} Table 2 category (known: {', '.join(_table2())})",
                 substance=chemical.name,
                 code="unknown_category",
             )

@@ -39,9 +39,7 @@ def regrade(source: HazardSource) -> gb18218.Identification:
         grading=result.to_dict(),
         graded_at=timezone.now(),
     )
-    source.refresh_from_db(
-        fields=["gb_s", "is_major", "gb_r", "gb_alpha", "gb_grade", "grading", "graded_at"]
-    )
+    source.refresh_from_db(fields=["gb_s", "is_major", "gb_r", "gb_alpha", "gb_grade", "grading", "graded_at"])
     return result
 
 

@@ -93,9 +93,7 @@ def create_partition(day: dt.date) -> None:
     name = partition_name(day)
     start, end = _bounds(day)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*) FROM {DEFAULT_PARTITION} WHERE time >= %s AND time < %s", [start, end]
-        )
+        cursor.execute(f"SELECT count(*) FROM {DEFAULT_PARTITION} WHERE time >= %s AND time < %s", [start, end])
         waiting = cursor.fetchone()[0]
         if waiting:
             cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {DEFAULT_PARTITION}")

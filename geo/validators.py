@@ -27,7 +27,7 @@ def validate_geometry(geom: GEOSGeometry | None) -> None:
         raise ValidationError(_("The geometry is empty."), code="geometry_empty")
     if geom.srid not in (None, 4326, 4490):
         raise ValidationError(
-            _("The geometry must be in EPSG:4326 (longitude, latitude), not EPSG:%(srid)s."),
+            _("The geometry must be in EPSG:4326 or EPSG:4490 (longitude, latitude), not EPSG:%(srid)s."),
             code="geometry_srid",
             params={"srid": geom.srid},
         )
@@ -114,16 +114,19 @@ REGION_CODE_PATTERNS = {
 }
 
 
-def validate_region_code(code: str, level: str, parent_code: str | None) -> None:
-    """Check a region code against its level and its parent's code (GB/T 2260 prefixes)."""
+def validate_region_code(code: str, level: str, parent_code: str | None, level_label: str | None = None) -> None:
+    """Check a region code against its level and its parent's code (GB/T 2260 prefixes).
+
+    ``level_label`` is the level as users read it, for the message (default: the level's code).
+    """
     pattern = REGION_CODE_PATTERNS.get(level)
     if pattern is None:
         return  # the level field reports an unknown level itself
     if not re.fullmatch(pattern, code) or (level == "county" and code.endswith("00")):
         raise ValidationError(
-            _("“%(code)s” is not a valid code for a region of level %(level)s."),
+            _("“%(code)s” is not a valid code for a region of level “%(level)s”."),
             code="region_code",
-            params={"code": code, "level": level},
+            params={"code": code, "level": level_label or level},
         )
     if parent_code is None or level in ("national", "province"):
         return
@@ -156,26 +159,30 @@ SENSOR_UNITS: dict[str, tuple[str, ...]] = {
 }
 
 
-def validate_sensor_unit(kind: str, unit: str) -> None:
-    """A sensor's unit must be one of the units its kind is measured in."""
+def validate_sensor_unit(kind: str, unit: str, kind_label: str | None = None) -> None:
+    """A sensor's unit must be one of the units its kind is measured in (``kind_label`` names the kind)."""
     allowed = SENSOR_UNITS.get(kind)
     if allowed is not None and unit not in allowed:
         raise ValidationError(
             {
                 "unit": ValidationError(
-                    _("“%(unit)s” is not a unit for a %(kind)s sensor; use one of: %(allowed)s."),
+                    _("“%(unit)s” is not a unit for a sensor of kind “%(kind)s”; use one of: %(allowed)s."),
                     code="sensor_unit",
-                    params={"unit": unit, "kind": kind, "allowed": ", ".join(allowed)},
+                    params={"unit": unit, "kind": kind_label or kind, "allowed": ", ".join(allowed)},
                 )
             }
         )
 
 
-def validate_thresholds(values: dict[str, float | None], order: tuple[str, ...]) -> None:
-    """Alarm thresholds that are set must rise strictly in ``order`` (e.g. lolo < lo < hi < hihi).
+def validate_thresholds(
+    values: dict[str, float | None], order: tuple[str, ...], labels: dict[str, str] | None = None
+) -> None:
+    """Values that are set must rise strictly in ``order`` (e.g. lolo < lo < hi < hihi).
 
-    ``values`` maps field names to numbers in the sensor's unit; None means not set.
+    ``values`` maps field names to numbers (None = not set); ``labels`` maps them to the names
+    users read in messages (default: the field names).
     """
+    labels = labels or {}
     errors: dict[str, ValidationError] = {}
     previous: tuple[str, float] | None = None
     for name in order:
@@ -189,15 +196,23 @@ def validate_thresholds(values: dict[str, float | None], order: tuple[str, ...])
             errors[name] = ValidationError(
                 _("%(name)s (%(value)s) must be above %(other)s (%(other_value)s)."),
                 code="threshold_order",
-                params={"name": name, "value": value, "other": previous[0], "other_value": previous[1]},
+                params={
+                    "name": labels.get(name, name),
+                    "value": value,
+                    "other": labels.get(previous[0], previous[0]),
+                    "other_value": previous[1],
+                },
             )
         previous = (name, value)
     if errors:
         raise ValidationError(errors)
 
 
-def validate_within_range(values: dict[str, float | None], low: float | None, high: float | None) -> None:
+def validate_within_range(
+    values: dict[str, float | None], low: float | None, high: float | None, labels: dict[str, str] | None = None
+) -> None:
     """Thresholds that are set must lie within the instrument's measuring range [low, high]."""
+    labels = labels or {}
     errors: dict[str, ValidationError] = {}
     for name, value in values.items():
         if value is None or not math.isfinite(value):
@@ -206,7 +221,7 @@ def validate_within_range(values: dict[str, float | None], low: float | None, hi
             errors[name] = ValidationError(
                 _("%(name)s (%(value)s) lies outside the measuring range %(low)s…%(high)s."),
                 code="threshold_range",
-                params={"name": name, "value": value, "low": low, "high": high},
+                params={"name": labels.get(name, name), "value": value, "low": low, "high": high},
             )
     if errors:
         raise ValidationError(errors)

@@ -66,9 +66,7 @@ def secret_key() -> str:
 SECRET_KEY = secret_key()
 DEBUG = env_bool("HAZMAP_DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("HAZMAP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("HAZMAP_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("HAZMAP_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 # --- native libraries (GDAL, GEOS from the rasterio wheel; pysqlite3 for SpatiaLite) -------------
 native.gdal_data_dirs()
@@ -159,6 +157,7 @@ TIME_ZONE = "Asia/Shanghai"
 # --- static files --------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

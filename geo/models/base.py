@@ -30,3 +30,8 @@ class ValidatedModel(models.Model):
             names = {f.name for f in self._meta.concrete_fields}
             self.full_clean(exclude=names - set(update_fields), validate_unique=False)
         super().save(*args, **kwargs)
+
+    @classmethod
+    def labels(cls, *names: str) -> dict[str, str]:
+        """The verbose names of some fields, for validation messages."""
+        return {name: cls._meta.get_field(name).verbose_name for name in names}

@@ -48,9 +48,7 @@ class Scenario(ValidatedModel):
         related_name="scenarios",
         verbose_name=_("equipment"),
     )
-    substance = models.ForeignKey(
-        Substance, models.PROTECT, related_name="scenarios", verbose_name=_("substance")
-    )
+    substance = models.ForeignKey(Substance, models.PROTECT, related_name="scenarios", verbose_name=_("substance"))
     source = models.PointField(_("release point"), srid=4326, validators=[validate_geometry])
     parameters = models.JSONField(_("release parameters"), default=dict, blank=True)
     weather = models.JSONField(_("weather"), default=dict, blank=True)
@@ -91,15 +89,18 @@ class ConsequenceZone(ValidatedModel):
         YELLOW = "yellow", _("yellow")
 
     scenario = models.ForeignKey(Scenario, models.CASCADE, related_name="zones", verbose_name=_("scenario"))
-    endpoint = models.CharField(_("endpoint"), max_length=40, help_text=_("e.g. AEGL-2, 60% LEL, 5 kW/m²"))
+    endpoint = models.CharField(
+        _("endpoint"),
+        max_length=40,
+        # xgettext:no-python-format
+        help_text=_("e.g. AEGL-2, 60% LEL, 5 kW/m²"),
+    )
     threshold = models.FloatField(_("threshold"))
     threshold_unit = models.CharField(_("threshold unit"), max_length=12)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
     area = models.MultiPolygonField(_("area"), srid=4326, validators=[validate_geometry])
     max_distance_m = models.FloatField(_("maximum distance (m)"), validators=[MinValueValidator(0.0)])
-    max_width_m = models.FloatField(
-        _("maximum width (m)"), null=True, blank=True, validators=[MinValueValidator(0.0)]
-    )
+    max_width_m = models.FloatField(_("maximum width (m)"), null=True, blank=True, validators=[MinValueValidator(0.0)])
 
     scope_region = "scenario__region__path"
     scope_enterprise = "scenario__enterprise"
@@ -126,9 +127,7 @@ class EmergencyResource(ValidatedModel):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    region = models.ForeignKey(
-        Region, models.PROTECT, related_name="emergency_resources", verbose_name=_("region")
-    )
+    region = models.ForeignKey(Region, models.PROTECT, related_name="emergency_resources", verbose_name=_("region"))
     enterprise = models.ForeignKey(
         Enterprise,
         models.CASCADE,
@@ -171,9 +170,7 @@ class SensitiveTarget(ValidatedModel):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=14, choices=Kind.choices)
-    region = models.ForeignKey(
-        Region, models.PROTECT, related_name="sensitive_targets", verbose_name=_("region")
-    )
+    region = models.ForeignKey(Region, models.PROTECT, related_name="sensitive_targets", verbose_name=_("region"))
     area = models.MultiPolygonField(_("area"), srid=4326, validators=[validate_geometry])
     population = models.PositiveIntegerField(_("population"))
 

@@ -33,7 +33,7 @@ class Sensor(ValidatedModel):
     """
 
     class Kind(models.TextChoices):
-        LEVEL = "level", _("level")
+        LEVEL = "level", _("liquid level")
         TEMPERATURE = "temperature", _("temperature")
         PRESSURE = "pressure", _("pressure")
         FLOW = "flow", _("flow")
@@ -57,9 +57,7 @@ class Sensor(ValidatedModel):
     THRESHOLDS = ("lolo", "lo", "hi", "hihi")
     UNIT_CHOICES = sorted({u for units in SENSOR_UNITS.values() for u in units})
 
-    enterprise = models.ForeignKey(
-        Enterprise, models.CASCADE, related_name="sensors", verbose_name=_("enterprise")
-    )
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="sensors", verbose_name=_("enterprise"))
     hazard_source = models.ForeignKey(
         HazardSource,
         models.SET_NULL,
@@ -74,7 +72,7 @@ class Sensor(ValidatedModel):
     tag = models.CharField(_("tag number"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    unit = models.CharField(_("unit"), max_length=8, choices=[(u, u) for u in UNIT_CHOICES])
+    unit = models.CharField(_("measurement unit"), max_length=8, choices=[(u, u) for u in UNIT_CHOICES])
     substance = models.ForeignKey(
         Substance,
         models.PROTECT,
@@ -121,17 +119,16 @@ class Sensor(ValidatedModel):
 
     def clean(self) -> None:
         if self.kind and self.unit:
-            validate_sensor_unit(self.kind, self.unit)
+            validate_sensor_unit(self.kind, self.unit, str(self.get_kind_display()))
         thresholds = {name: getattr(self, name) for name in self.THRESHOLDS}
-        validate_thresholds(thresholds, self.THRESHOLDS)
+        labels = self.labels(*self.THRESHOLDS, "range_min", "range_max")
+        validate_thresholds(thresholds, self.THRESHOLDS, labels)
         validate_thresholds(
-            {"range_min": self.range_min, "range_max": self.range_max}, ("range_min", "range_max")
+            {"range_min": self.range_min, "range_max": self.range_max}, ("range_min", "range_max"), labels
         )
-        validate_within_range(thresholds, self.range_min, self.range_max)
+        validate_within_range(thresholds, self.range_min, self.range_max, labels)
         if self.kind == self.Kind.TOXIC_GAS and self.substance_id is None:
-            raise ValidationError(
-                {"substance": _("A toxic gas detector must name its gas.")}, code="gas_missing"
-            )
+            raise ValidationError({"substance": _("A toxic gas detector must name its gas.")}, code="gas_missing")
         if self.equipment_id is not None:
             if self.hazard_source_id is None:
                 self.hazard_source_id = self.equipment.hazard_source_id
@@ -211,9 +208,7 @@ class Alarm(ValidatedModel):
         REPORTED = "reported", _("report written")
         CLOSED = "closed", _("closed")
 
-    enterprise = models.ForeignKey(
-        Enterprise, models.CASCADE, related_name="alarms", verbose_name=_("enterprise")
-    )
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="alarms", verbose_name=_("enterprise"))
     hazard_source = models.ForeignKey(
         HazardSource,
         models.SET_NULL,
@@ -237,18 +232,16 @@ class Alarm(ValidatedModel):
         "geo.Fence", models.SET_NULL, null=True, blank=True, related_name="alarms", verbose_name=_("fence")
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=Level.FIRST)
+    level = models.PositiveSmallIntegerField(_("alarm level"), choices=Level.choices, default=Level.FIRST)
     state = models.CharField(_("handling state"), max_length=12, choices=State.choices, default=State.NEW)
     message = models.CharField(_("message"), max_length=300, blank=True)
     value = models.FloatField(_("value"), null=True, blank=True)
     threshold = models.FloatField(_("threshold"), null=True, blank=True)
-    unit = models.CharField(_("unit"), max_length=8, blank=True)
+    unit = models.CharField(_("measurement unit"), max_length=8, blank=True)
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("condition cleared at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    location = models.PointField(
-        _("location"), srid=4326, null=True, blank=True, validators=[validate_geometry]
-    )
+    location = models.PointField(_("location"), srid=4326, null=True, blank=True, validators=[validate_geometry])
 
     scope_region = "enterprise__region__path"
     scope_enterprise = "enterprise"

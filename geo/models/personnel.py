@@ -26,9 +26,7 @@ class PersonnelTag(ValidatedModel):
     )
     code = models.CharField(_("tag id"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PERSON)
-    holder = models.CharField(
-        _("holder"), max_length=100, help_text=_("The person's name or the vehicle's plate.")
-    )
+    holder = models.CharField(_("holder"), max_length=100, help_text=_("The person's name or the vehicle's plate."))
     department = models.CharField(_("department"), max_length=100, blank=True)
     job = models.CharField(_("job"), max_length=100, blank=True)
     location = models.PointField(
@@ -36,9 +34,7 @@ class PersonnelTag(ValidatedModel):
     )
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True, editable=False)
     position_time = models.DateTimeField(_("position time"), null=True, blank=True, editable=False)
-    battery_pct = models.FloatField(
-        _("battery (%)"), null=True, blank=True, editable=False, validators=PERCENT
-    )
+    battery_pct = models.FloatField(_("battery (%)"), null=True, blank=True, editable=False, validators=PERCENT)
     sos = models.BooleanField(_("SOS pressed"), default=False, editable=False)
     moving = models.BooleanField(_("moving"), default=False, editable=False)
 
@@ -86,9 +82,7 @@ class Fence(ValidatedModel):
         HAZARDOUS = "hazardous", _("hazardous area")
         MUSTER = "muster", _("muster point")
 
-    enterprise = models.ForeignKey(
-        Enterprise, models.CASCADE, related_name="fences", verbose_name=_("enterprise")
-    )
+    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="fences", verbose_name=_("enterprise"))
     hazard_source = models.ForeignKey(
         HazardSource,
         models.SET_NULL,
@@ -117,7 +111,9 @@ class Fence(ValidatedModel):
 
     def clean(self) -> None:
         validate_thresholds(
-            {"min_people": self.min_people, "max_people": self.max_people}, ("min_people", "max_people")
+            {"min_people": self.min_people, "max_people": self.max_people},
+            ("min_people", "max_people"),
+            self.labels("min_people", "max_people"),
         )
         if (
             self.hazard_source_id is not None

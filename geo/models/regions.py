@@ -36,14 +36,12 @@ class Region(ValidatedModel):
     code = models.CharField(_("code"), max_length=12, unique=True, help_text=_("GB/T 2260 code"))
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    level = models.CharField(_("administrative level"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
     path = models.CharField(_("path"), max_length=120, editable=False, db_index=True)
-    boundary = models.MultiPolygonField(
-        _("boundary"), srid=4326, null=True, blank=True, validators=[validate_geometry]
-    )
+    boundary = models.MultiPolygonField(_("boundary"), srid=4326, null=True, blank=True, validators=[validate_geometry])
 
     scope_region = "path"
 
@@ -66,27 +64,38 @@ class Region(ValidatedModel):
             raise ValidationError(
                 {
                     "parent": ValidationError(
-                        _("A region of level %(level)s must have a parent of level %(allowed)s."),
+                        _("A region of level “%(level)s” must have a parent of level %(allowed)s."),
                         code="region_parent",
-                        params={"level": self.level, "allowed": " / ".join(allowed)},
+                        params={
+                            "level": self.get_level_display(),
+                            "allowed": " / ".join(f"“{self.Level(a).label}”" for a in allowed),
+                        },
                     )
                 }
             )
         if parent is not None and self.pk is not None and parent.path.startswith(self.path or "\0"):
             raise ValidationError({"parent": _("A region cannot be inside itself.")}, code="region_cycle")
+        if self.pk is not None and (self.code, self.parent_id) != self._stored("code", "parent_id"):
+            if Region.objects.filter(parent_id=self.pk).exists():
+                raise ValidationError(
+                    _("Recode or move the regions below %(name)s first: their codes and paths derive from it."),
+                    code="region_has_children",
+                    params={"name": self.name},
+                )
         if self.code:
             try:
-                validate_region_code(self.code, self.level, parent.code if parent else None)
+                validate_region_code(
+                    self.code, self.level, parent.code if parent else None, str(self.get_level_display())
+                )
             except ValidationError as error:
                 raise ValidationError({"code": error}) from None
 
+    def _stored(self, *fields: str) -> tuple:
+        return Region.objects.filter(pk=self.pk).values_list(*fields).first() or ()
+
     def save(self, *args, **kwargs) -> None:
-        old_path = self.path
         self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
         super().save(*args, **kwargs)
-        if old_path and old_path != self.path:
-            for child in Region.objects.filter(parent=self):
-                child.save()
 
     def descendants(self) -> models.QuerySet[Region]:
         """This region and every region below it."""

@@ -15,6 +15,26 @@ from geo.validators import validate_cas, validate_credit_code, validate_geometry
 
 POSITIVE = [MinValueValidator(0.0)]
 
+# Properties that must rise in this order where they are given.
+RISING_PROPERTIES = (
+    ("aegl1_ppm", "aegl2_ppm", "aegl3_ppm"),
+    ("erpg1_ppm", "erpg2_ppm", "erpg3_ppm"),
+    ("lel_pct", "uel_pct"),
+)
+
+CLASSIFICATION_MESSAGES = {
+    "unclassifiable": _(
+        "“%(name)s” cannot be classified under GB 18218-2018: it is not a row of Table 1 and has no "
+        "hazard category of Table 2."
+    ),
+    "no_beta_category": _(
+        "“%(name)s” has no correction factor β under GB 18218-2018: it is not a toxic gas of Table 3; "
+        "give its hazard category of Table 2 so that Table 4 applies."
+    ),
+    "unknown_table1_seq": _("“%(name)s”: GB 18218-2018 Table 1 has rows 1 to 85 only."),
+    "unknown_category": _("“%(name)s”: %(symbols)s is not a category of GB 18218-2018 Table 2."),
+}
+
 
 class Substance(ValidatedModel):
     """A hazardous chemical: GB 18218-2018 classification and the properties the models need.
@@ -41,15 +61,9 @@ class Substance(ValidatedModel):
         blank=True,
         help_text=_('Hazard category symbols of Table 2, e.g. ["W2"] or ["W5.3", "J5"]'),
     )
-    molar_mass_kg_mol = models.FloatField(
-        _("molar mass (kg/mol)"), null=True, blank=True, validators=POSITIVE
-    )
-    boiling_point_k = models.FloatField(
-        _("normal boiling point (K)"), null=True, blank=True, validators=POSITIVE
-    )
-    liquid_density_kg_m3 = models.FloatField(
-        _("liquid density (kg/m³)"), null=True, blank=True, validators=POSITIVE
-    )
+    molar_mass_kg_mol = models.FloatField(_("molar mass (kg/mol)"), null=True, blank=True, validators=POSITIVE)
+    boiling_point_k = models.FloatField(_("normal boiling point (K)"), null=True, blank=True, validators=POSITIVE)
+    liquid_density_kg_m3 = models.FloatField(_("liquid density (kg/m³)"), null=True, blank=True, validators=POSITIVE)
     heat_of_vaporization_j_kg = models.FloatField(
         _("heat of vaporisation at boiling point (J/kg)"), null=True, blank=True, validators=POSITIVE
     )
@@ -62,12 +76,8 @@ class Substance(ValidatedModel):
     heat_of_combustion_j_kg = models.FloatField(
         _("lower heat of combustion (J/kg)"), null=True, blank=True, validators=POSITIVE
     )
-    lel_pct = models.FloatField(
-        _("lower explosive limit (vol %)"), null=True, blank=True, validators=POSITIVE
-    )
-    uel_pct = models.FloatField(
-        _("upper explosive limit (vol %)"), null=True, blank=True, validators=POSITIVE
-    )
+    lel_pct = models.FloatField(_("lower explosive limit (vol %)"), null=True, blank=True, validators=POSITIVE)
+    uel_pct = models.FloatField(_("upper explosive limit (vol %)"), null=True, blank=True, validators=POSITIVE)
     idlh_ppm = models.FloatField(_("IDLH (ppm)"), null=True, blank=True, validators=POSITIVE)
     aegl1_ppm = models.FloatField(_("AEGL-1, 60 min (ppm)"), null=True, blank=True, validators=POSITIVE)
     aegl2_ppm = models.FloatField(_("AEGL-2, 60 min (ppm)"), null=True, blank=True, validators=POSITIVE)
@@ -106,17 +116,14 @@ class Substance(ValidatedModel):
             gb18218.critical_quantity(self.chemical())
             gb18218.correction_beta(self.chemical())
         except gb18218.ClassificationError as error:
-            field = "gb18218_categories" if error.code != "unknown_table1_seq" else "gb18218_seq"
-            raise ValidationError({field: ValidationError(str(error), code=error.code)}) from None
-        validate_thresholds(
-            {"aegl1_ppm": self.aegl1_ppm, "aegl2_ppm": self.aegl2_ppm, "aegl3_ppm": self.aegl3_ppm},
-            ("aegl1_ppm", "aegl2_ppm", "aegl3_ppm"),
-        )
-        validate_thresholds(
-            {"erpg1_ppm": self.erpg1_ppm, "erpg2_ppm": self.erpg2_ppm, "erpg3_ppm": self.erpg3_ppm},
-            ("erpg1_ppm", "erpg2_ppm", "erpg3_ppm"),
-        )
-        validate_thresholds({"lel_pct": self.lel_pct, "uel_pct": self.uel_pct}, ("lel_pct", "uel_pct"))
+            field = "gb18218_seq" if error.code == "unknown_table1_seq" else "gb18218_categories"
+            message = CLASSIFICATION_MESSAGES.get(error.code, str(error))
+            known = {row["symbol"] for row in gb18218.categories()}
+            unknown = ", ".join(c for c in self.gb18218_categories if c not in known)
+            params = {"name": self.name_cn, "symbols": unknown}
+            raise ValidationError({field: ValidationError(message, code=error.code, params=params)}) from None
+        for rising in RISING_PROPERTIES:
+            validate_thresholds({name: getattr(self, name) for name in rising}, rising, self.labels(*rising))
 
     def save(self, *args, **kwargs) -> None:
         from geo.grading import regrade_all
@@ -153,7 +160,6 @@ class Enterprise(ValidatedModel):
         models.PROTECT,
         related_name="enterprises",
         verbose_name=_("region"),
-        limit_choices_to={"level__in": ["county", "park"]},
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
@@ -313,17 +319,13 @@ class Equipment(ValidatedModel):
     code = models.CharField(_("tag number"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    substance = models.ForeignKey(
-        Substance, models.PROTECT, related_name="equipment", verbose_name=_("substance")
-    )
+    substance = models.ForeignKey(Substance, models.PROTECT, related_name="equipment", verbose_name=_("substance"))
     storage = models.CharField(_("storage state"), max_length=24, choices=Storage.choices)
     design_max_kg = models.FloatField(_("design maximum quantity (kg)"), validators=POSITIVE)
     inventory_kg = models.FloatField(_("live inventory (kg)"), null=True, blank=True, validators=POSITIVE)
     capacity_m3 = models.FloatField(_("capacity (m³)"), null=True, blank=True, validators=POSITIVE)
     design_pressure_pa = models.FloatField(_("design pressure, gauge (Pa)"), null=True, blank=True)
-    design_temperature_k = models.FloatField(
-        _("design temperature (K)"), null=True, blank=True, validators=POSITIVE
-    )
+    design_temperature_k = models.FloatField(_("design temperature (K)"), null=True, blank=True, validators=POSITIVE)
     tank_type = models.CharField(_("tank type"), max_length=20, choices=TankType.choices, blank=True)
     diameter_m = models.FloatField(_("diameter (m)"), null=True, blank=True, validators=POSITIVE)
     height_m = models.FloatField(_("height (m)"), null=True, blank=True, validators=POSITIVE)
@@ -354,7 +356,7 @@ class Equipment(ValidatedModel):
         source = self.hazard_source if self.hazard_source_id is not None else None
         if source is not None and self.kind and self.kind not in self.ALLOWED_IN.get(source.kind, ()):
             errors["kind"] = ValidationError(
-                _("A %(kind)s cannot be part of a %(source_kind)s."),
+                _("Equipment of kind “%(kind)s” cannot be part of a unit of kind “%(source_kind)s”."),
                 code="kind_in_source",
                 params={"kind": self.get_kind_display(), "source_kind": source.get_kind_display()},
             )
@@ -379,9 +381,7 @@ class Equipment(ValidatedModel):
 
         previous_source_id = None
         if self.pk is not None:
-            previous_source_id = (
-                Equipment.objects.filter(pk=self.pk).values_list("hazard_source_id", flat=True).first()
-            )
+            previous_source_id = Equipment.objects.filter(pk=self.pk).values_list("hazard_source_id", flat=True).first()
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
         if update_fields is None or set(update_fields) & set(self.graded_fields):
