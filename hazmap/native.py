@@ -36,6 +36,18 @@ def gdal_data_dirs() -> None:
     os.environ.setdefault("PROJ_DATA", str(root / "proj_data"))
 
 
+def preload_wheel_libraries() -> None:
+    """Load rasterio, shapely and pyproj before any database connection.
+
+    Loading the SpatiaLite extension pulls Debian's PROJ and GEOS into the process; pyproj and
+    shapely imported after that would bind to those instead of their own (pyproj then aborts at
+    exit, shapely's WKB writer fails). Importing them first keeps each on its own libraries.
+    """
+    import pyproj  # noqa: F401
+    import rasterio  # noqa: F401
+    import shapely  # noqa: F401
+
+
 def use_pysqlite3() -> None:
     """Make ``import sqlite3`` return pysqlite3, which can load the SpatiaLite extension."""
     import pysqlite3

@@ -70,6 +70,7 @@ CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("HAZMAP_CSRF_TRUSTED_O
 
 # --- native libraries (GDAL, GEOS from the rasterio wheel; pysqlite3 for SpatiaLite) -------------
 native.gdal_data_dirs()
+native.preload_wheel_libraries()
 native.use_pysqlite3()
 GDAL_LIBRARY_PATH = os.environ.get("GDAL_LIBRARY_PATH") or native.wheel_library("libgdal")
 GEOS_LIBRARY_PATH = os.environ.get("GEOS_LIBRARY_PATH") or native.wheel_library("libgeos_c")

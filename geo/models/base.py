@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ValidatedModel(models.Model):
@@ -35,3 +37,25 @@ class ValidatedModel(models.Model):
     def labels(cls, *names: str) -> dict[str, str]:
         """The verbose names of some fields, for validation messages."""
         return {name: cls._meta.get_field(name).verbose_name for name in names}
+
+    def follow_enterprise_region(self) -> None:
+        """A row owned by an enterprise lies in that enterprise's region.
+
+        For models with a ``region`` (stored NOT NULL, ``blank=True`` so that it may be left out of
+        forms) and an optional ``enterprise``: the region is filled in from the enterprise when
+        missing, and another region is refused. Rows without an enterprise (a park's weather station,
+        a county's fire station) must be given their region.
+        """
+        if self.enterprise_id is None:
+            if self.region_id is None:
+                raise ValidationError(
+                    {"region": _("Give the region, or the enterprise the row belongs to.")}, code="region_missing"
+                )
+            return
+        region_id = self.enterprise.region_id
+        if self.region_id is None:
+            self.region_id = region_id
+        elif self.region_id != region_id:
+            raise ValidationError(
+                {"region": _("A row of an enterprise lies in the enterprise's region.")}, code="region_enterprise"
+            )

@@ -31,7 +31,7 @@ class Scenario(ValidatedModel):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    region = models.ForeignKey(Region, models.PROTECT, related_name="scenarios", verbose_name=_("region"))
+    region = models.ForeignKey(Region, models.PROTECT, blank=True, related_name="scenarios", verbose_name=_("region"))
     enterprise = models.ForeignKey(
         Enterprise,
         models.CASCADE,
@@ -75,6 +75,7 @@ class Scenario(ValidatedModel):
         return self.name
 
     def clean(self) -> None:
+        self.follow_enterprise_region()
         for field in ("parameters", "weather"):
             if not isinstance(getattr(self, field), dict):
                 raise ValidationError({field: _("Must be a JSON object.")}, code="not_object")
@@ -127,7 +128,9 @@ class EmergencyResource(ValidatedModel):
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    region = models.ForeignKey(Region, models.PROTECT, related_name="emergency_resources", verbose_name=_("region"))
+    region = models.ForeignKey(
+        Region, models.PROTECT, blank=True, related_name="emergency_resources", verbose_name=_("region")
+    )
     enterprise = models.ForeignKey(
         Enterprise,
         models.CASCADE,
@@ -153,6 +156,9 @@ class EmergencyResource(ValidatedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.follow_enterprise_region()
 
 
 class SensitiveTarget(ValidatedModel):

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from geo.models.base import ValidatedModel
+from geo.models.regions import Region
 from geo.models.registry import Enterprise, Equipment, HazardSource, Substance
 from geo.validators import (
     SENSOR_UNITS,
@@ -57,7 +58,22 @@ class Sensor(ValidatedModel):
     THRESHOLDS = ("lolo", "lo", "hi", "hihi")
     UNIT_CHOICES = sorted({u for units in SENSOR_UNITS.values() for u in units})
 
-    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="sensors", verbose_name=_("enterprise"))
+    region = models.ForeignKey(
+        Region,
+        models.PROTECT,
+        blank=True,
+        related_name="sensors",
+        verbose_name=_("region"),
+        help_text=_("The enterprise's region; for a sensor of no enterprise (a park's weather station), its own."),
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sensors",
+        verbose_name=_("enterprise"),
+    )
     hazard_source = models.ForeignKey(
         HazardSource,
         models.SET_NULL,
@@ -104,14 +120,22 @@ class Sensor(ValidatedModel):
         _("alarm state"), max_length=12, choices=AlarmState.choices, default=AlarmState.NORMAL, editable=False
     )
 
-    scope_region = "enterprise__region__path"
+    scope_region = "region__path"
     scope_enterprise = "enterprise"
 
     class Meta:
         verbose_name = _("sensor")
         verbose_name_plural = _("sensors")
         ordering = ["enterprise", "tag"]
-        constraints = [models.UniqueConstraint(fields=["enterprise", "tag"], name="geo_sensor_tag")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "tag"], name="geo_sensor_tag"),
+            models.UniqueConstraint(
+                fields=["region", "tag"],
+                condition=models.Q(enterprise__isnull=True),
+                name="geo_sensor_region_tag",
+                violation_error_message=_("Another sensor of this region, of no enterprise, has this tag number."),
+            ),
+        ]
         indexes = [models.Index(fields=["kind"]), models.Index(fields=["alarm_state"])]
 
     def __str__(self) -> str:
@@ -119,7 +143,7 @@ class Sensor(ValidatedModel):
 
     def clean(self) -> None:
         if self.kind and self.unit:
-            validate_sensor_unit(self.kind, self.unit, str(self.get_kind_display()))
+            validate_sensor_unit(self.kind, self.unit, dict(self.Kind.choices).get(self.kind, self.kind))
         thresholds = {name: getattr(self, name) for name in self.THRESHOLDS}
         labels = self.labels(*self.THRESHOLDS, "range_min", "range_max")
         validate_thresholds(thresholds, self.THRESHOLDS, labels)
@@ -137,15 +161,15 @@ class Sensor(ValidatedModel):
                     {"equipment": _("The equipment belongs to another hazard source.")},
                     code="equipment_source",
                 )
-        if (
-            self.hazard_source_id is not None
-            and self.enterprise_id is not None
-            and self.hazard_source.enterprise_id != self.enterprise_id
-        ):
-            raise ValidationError(
-                {"hazard_source": _("The hazard source belongs to another enterprise.")},
-                code="source_enterprise",
-            )
+        if self.hazard_source_id is not None:
+            if self.enterprise_id is None:
+                self.enterprise_id = self.hazard_source.enterprise_id
+            elif self.hazard_source.enterprise_id != self.enterprise_id:
+                raise ValidationError(
+                    {"hazard_source": _("The hazard source belongs to another enterprise.")},
+                    code="source_enterprise",
+                )
+        self.follow_enterprise_region()
 
 
 class Reading(models.Model):
@@ -161,7 +185,7 @@ class Reading(models.Model):
     value = models.FloatField(_("value"), null=True, blank=True)
     quality = models.PositiveSmallIntegerField(_("quality"), choices=Quality.choices, default=Quality.GOOD)
 
-    scope_region = "sensor__enterprise__region__path"
+    scope_region = "sensor__region__path"
     scope_enterprise = "sensor__enterprise"
 
     class Meta:
@@ -208,7 +232,10 @@ class Alarm(ValidatedModel):
         REPORTED = "reported", _("report written")
         CLOSED = "closed", _("closed")
 
-    enterprise = models.ForeignKey(Enterprise, models.CASCADE, related_name="alarms", verbose_name=_("enterprise"))
+    region = models.ForeignKey(Region, models.PROTECT, blank=True, related_name="alarms", verbose_name=_("region"))
+    enterprise = models.ForeignKey(
+        Enterprise, models.CASCADE, null=True, blank=True, related_name="alarms", verbose_name=_("enterprise")
+    )
     hazard_source = models.ForeignKey(
         HazardSource,
         models.SET_NULL,
@@ -243,7 +270,7 @@ class Alarm(ValidatedModel):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     location = models.PointField(_("location"), srid=4326, null=True, blank=True, validators=[validate_geometry])
 
-    scope_region = "enterprise__region__path"
+    scope_region = "region__path"
     scope_enterprise = "enterprise"
 
     class Meta:
@@ -251,6 +278,7 @@ class Alarm(ValidatedModel):
         verbose_name_plural = _("alarms")
         ordering = ["-started_at"]
         indexes = [
+            models.Index(fields=["region", "started_at"]),
             models.Index(fields=["enterprise", "started_at"]),
             models.Index(fields=["sensor", "started_at"]),
             models.Index(fields=["state"]),
@@ -260,6 +288,11 @@ class Alarm(ValidatedModel):
         return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
     def clean(self) -> None:
+        if self.enterprise_id is None and self.sensor_id is not None:
+            self.enterprise_id = self.sensor.enterprise_id
+            if self.region_id is None:
+                self.region_id = self.sensor.region_id
+        self.follow_enterprise_region()
         for field in ("ended_at", "closed_at"):
             moment = getattr(self, field)
             if moment is not None and self.started_at is not None and moment < self.started_at:

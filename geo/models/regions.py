@@ -94,8 +94,12 @@ class Region(ValidatedModel):
         return Region.objects.filter(pk=self.pk).values_list(*fields).first() or ()
 
     def save(self, *args, **kwargs) -> None:
-        self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
+        self.path = self.build_path()
         super().save(*args, **kwargs)
+
+    def build_path(self) -> str:
+        """The chain of codes from the national root to this region, e.g. ``100000/310000/``."""
+        return (self.parent.path if self.parent else "") + f"{self.code}/"
 
     def descendants(self) -> models.QuerySet[Region]:
         """This region and every region below it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -192,3 +193,34 @@ def test_points_are_stored_in_epsg_4326():
     s = sensor(enterprise(region_chain()["park"]))
     stored = Sensor.objects.get(pk=s.pk).location
     assert (stored.srid, round(stored.x, 6), round(stored.y, 6)) == (4326, LON, LAT)
+
+
+def test_a_sensor_of_an_enterprise_lies_in_the_enterprises_region():
+    chain = region_chain()
+    s = sensor(enterprise(chain["park"]))
+    assert s.region == chain["park"]
+    other = Region.objects.create(code="310116P02", name="另一园区", level="park", parent=chain["county"])
+    s.region = other
+    assert refused(s.save).message_dict == {"region": ["A row of an enterprise lies in the enterprise's region."]}
+
+
+def test_a_sensor_of_no_enterprise_needs_its_region():
+    error = refused(
+        Sensor.objects.create, tag="WS-01-WS", name="风速", kind="wind_speed", unit="m/s", location=Point(LON, LAT)
+    )
+    assert error.message_dict == {"region": ["Give the region, or the enterprise the row belongs to."]}
+
+
+def test_a_park_sensor_tag_is_unique_within_the_park():
+    park = region_chain()["park"]
+    fields = {"name": "风速", "kind": "wind_speed", "unit": "m/s", "location": Point(LON, LAT, srid=4326)}
+    Sensor.objects.create(region=park, tag="WS-01-WS", **fields)
+    error = refused(Sensor.objects.create, region=park, tag="WS-01-WS", **fields)
+    assert error.messages == ["Another sensor of this region, of no enterprise, has this tag number."]
+
+
+def test_an_alarm_takes_enterprise_and_region_from_its_sensor():
+    chain = region_chain()
+    s = sensor(enterprise(chain["park"]))
+    alarm = Alarm.objects.create(sensor=s, kind="hi", started_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    assert (alarm.enterprise, alarm.region) == (s.enterprise, chain["park"])
