@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.gis.admin import GISModelAdmin
-from django.utils.html import format_html, format_html_join
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from geo import models
@@ -102,42 +102,9 @@ class HazardSourceAdmin(ScopedAdmin):
 
     @admin.display(description=_("grading explained"))
     def grading_explained(self, source: models.HazardSource) -> str:
-        g = source.grading or {}
-        if not g:
+        if not source.grading:
             return "—"
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{:.3f}</td><td>{:g}</td><td>{}</td><td>{:.4f}</td><td>{:g}</td><td>{}</td></tr>",
-            (
-                (
-                    t["chemical_name"],
-                    t["q_t"],
-                    t["critical_t"],
-                    t["critical_basis"],
-                    t["ratio"],
-                    t["beta"] or 0,
-                    t["beta_basis"],
-                )
-                for t in g.get("terms", [])
-            ),
-        )
-        summary = format_html(
-            "S = {} · α = {} ({}) · R = {} · {}",
-            g.get("s"),
-            g.get("alpha"),
-            g.get("alpha_basis"),
-            g.get("r"),
-            g.get("grade_cn") or _("not major"),
-        )
-        return format_html(
-            "<p>{}</p><table><tr><th>{}</th><th>q (t)</th><th>Q (t)</th><th>{}</th><th>q/Q</th><th>β</th>"
-            "<th>{}</th></tr>{}</table>",
-            summary,
-            _("substance"),
-            _("basis of Q"),
-            _("basis of β"),
-            rows,
-        )
+        return render_to_string("geo/admin/grading.html", {"g": source.grading, "grade": source.get_gb_grade_display()})
 
 
 @admin.register(models.Equipment)

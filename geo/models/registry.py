@@ -244,8 +244,8 @@ class HazardSource(ValidatedModel):
     registered_on = models.DateField(_("registered on"), null=True, blank=True)
     gb_s = models.FloatField(_("S = Σ q/Q"), default=0.0, editable=False)
     is_major = models.BooleanField(_("major hazard source"), default=False, editable=False)
-    gb_r = models.FloatField(_("R"), null=True, blank=True, editable=False)
-    gb_alpha = models.FloatField(_("α"), null=True, blank=True, editable=False)
+    gb_r = models.FloatField(_("grading index R"), null=True, blank=True, editable=False)
+    gb_alpha = models.FloatField(_("correction factor α"), null=True, blank=True, editable=False)
     gb_grade = models.PositiveSmallIntegerField(
         _("grade"), choices=Grade.choices, null=True, blank=True, editable=False
     )

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from geo.models import Sensor, User
-from tests.factories import enterprise, region_chain, sensor
+from tests.factories import enterprise, hazard_source, region_chain, sensor, substance, tank
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,15 @@ def test_the_admin_speaks_chinese_by_default(client, root):
         },
     )
     assert "“ppm”不是“液位”类传感器可用的单位；请使用以下单位之一：m, mm, %。" in page.content.decode()
+
+
+def test_a_hazard_source_page_explains_its_grading(client, root):
+    """The SO₂ exam item (tests/geo/test_grading.py): 200 t, Q 20 t, β 2, 60 residents → α 1.5, R 30."""
+    source = hazard_source(enterprise(region_chain()["park"], population=60))
+    tank(source, substance(), 200_000.0)
+    page = client.get(reverse("admin:geo_hazardsource_change", args=[source.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    text = " ".join(page.content.decode().split())
+    assert (
+        "S = 10.0 ≥ 1 · α = 1.5 (Table 5: 60 persons within 500 m (50~99人) -&gt; α = 1.5) · R = 30.0 · grade 3" in text
+    )
+    assert "<td>二氧化硫</td> <td>T1 T1 储罐: 200.000 t</td> <td>200.000</td><td>20.0</td>" in text

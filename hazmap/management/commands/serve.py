@@ -29,4 +29,4 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("maintain", verbosity=options["verbosity"])
         self.stdout.write(f"hazmap serving at http://{host}:{port}/ (Ctrl+C stops)")
-        uvicorn.run("hazmap.asgi:application", host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("hazmap.asgi:application", host=host, port=port, workers=workers, log_level="info", lifespan="off")
