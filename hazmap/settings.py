@@ -106,6 +106,9 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "hazmap",
     "geo",
+    "layers",
+    "tiles",
+    "acquisition",
 ]
 
 MIDDLEWARE = [

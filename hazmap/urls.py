@@ -1,7 +1,7 @@
-"""Root URLs: the admin (registry with map widgets), health check, and the site root."""
+"""Root URLs: the admin (registry with map widgets), health check, OGC API, tiles, and the site root."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from hazmap import views
@@ -13,4 +13,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("tiles/", include("tiles.urls")),
+    path("ogc/", include("layers.urls")),
 ]

@@ -14,12 +14,14 @@ class ValidatedModel(models.Model):
     not only in forms. A save limited by ``update_fields`` validates just those fields.
 
     ``scope_region`` is the lookup from the model to the materialised path of the region it
-    belongs to, ``scope_enterprise`` the lookup to its enterprise (or None); ``geo.scope`` uses
-    both to narrow querysets to what a user may see.
+    belongs to, ``scope_enterprise`` the lookup to its enterprise (or None), and
+    ``scope_regional_roles`` the user roles that may see it across a region (None: every role);
+    ``geo.scope`` uses them to narrow querysets to what a user may see.
     """
 
     scope_region: str = ""
     scope_enterprise: str | None = None
+    scope_regional_roles: tuple[str, ...] | None = None
 
     class Meta:
         abstract = True

@@ -40,6 +40,7 @@ class PersonnelTag(ValidatedModel):
 
     scope_region = "enterprise__region__path"
     scope_enterprise = "enterprise"
+    scope_regional_roles = ("emergency",)  # where people are: their enterprise and emergency commanders
 
     class Meta:
         verbose_name = _("personnel tag")
@@ -63,6 +64,7 @@ class Position(models.Model):
 
     scope_region = "tag__enterprise__region__path"
     scope_enterprise = "tag__enterprise"
+    scope_regional_roles = ("emergency",)
 
     class Meta:
         verbose_name = _("position")

@@ -116,6 +116,8 @@ class User(AbstractUser):
     class Role(models.TextChoices):
         REGULATOR = "regulator", _("regulator")
         EMERGENCY = "emergency", _("emergency commander")
+        INSPECTOR = "inspector", _("inspector")
+        PLANNER = "planner", _("planner")
         ENTERPRISE = "enterprise", _("enterprise operator")
         VIEWER = "viewer", _("viewer")
 

@@ -127,3 +127,17 @@ def test_readings_follow_their_sensors_scope(world):
     assert list(scoped(Reading.objects.all(), operator).values_list("sensor__enterprise", flat=True)) == [
         world["e2"].pk
     ]
+
+
+def test_personnel_positions_are_seen_by_their_enterprise_and_regional_emergency_roles_only(world):
+    from geo.models import PersonnelTag
+
+    PersonnelTag.objects.create(enterprise=world["e1"], code="TAG-1", holder="张三")
+    PersonnelTag.objects.create(enterprise=world["e3"], code="TAG-3", holder="李四")
+    province = world["a"]["province"]
+    commander = user("cmd", region=province, role="emergency")
+    regulator = user("reg", region=province, role="regulator")
+    operator = user("op1", enterprise=world["e1"], region=world["a"]["park"], role="enterprise")
+    assert names(scoped(PersonnelTag.objects.all(), commander), "code") == {"TAG-1"}
+    assert scoped(PersonnelTag.objects.all(), regulator).count() == 0
+    assert names(scoped(PersonnelTag.objects.all(), operator), "code") == {"TAG-1"}

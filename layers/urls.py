@@ -1,0 +1,3 @@
+"""URLs of the OGC API (mounted at /ogc/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Vector tiles (MVT) and TileJSON for the collections of the registry; raster tiles of plant plans."""

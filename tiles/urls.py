@@ -1,0 +1,3 @@
+"""URLs of the vector tiles (mounted at /tiles/)."""
+
+urlpatterns: list = []
