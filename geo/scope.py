@@ -4,7 +4,8 @@ A user belongs to a region (and optionally one enterprise). A regional user sees
 their region and the regions below it; an enterprise user sees their own enterprise's rows, and
 rows that belong to no enterprise in their region. A model may narrow what regional users see to
 some roles (``scope_regional_roles``): personnel positions are visible to their enterprise and to
-the emergency roles of the regions above it, not to every regulator. A superuser sees everything; an
+the emergency roles of the regions above it, not to every regulator (rows that copy another feature's
+scope, such as events, carry those roles in ``scope_roles_field``). A superuser sees everything; an
 anonymous user, or one without a region, sees nothing. Reference data that belongs to no region (substances) is
 visible to every signed-in user. API, tiles and the event stream all call ``scoped``.
 """
@@ -36,6 +37,9 @@ def scoped(queryset: QuerySet[M], user) -> QuerySet[M]:
         roles = getattr(model, "scope_regional_roles", None)
         if roles is not None and user.role not in roles:
             return queryset.none()
+        roles_field = getattr(model, "scope_roles_field", None)
+        if roles_field:
+            in_region &= Q(**{roles_field: ""}) | Q(**{f"{roles_field}__contains": f",{user.role},"})
         return queryset.filter(in_region)
     own = Q(**{enterprise_lookup: user.enterprise_id})
     if enterprise_lookup != "pk" and _nullable(model, enterprise_lookup):

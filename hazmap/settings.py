@@ -93,6 +93,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Readings are kept at least this many days (the monitoring rules ask for ≥ 30 days).
 HAZMAP_READING_RETENTION_DAYS = env_int("HAZMAP_READING_RETENTION_DAYS", 90, minimum=30)
+# Feature changes are kept this long for the live stream's reconnection (Last-Event-ID).
+HAZMAP_EVENT_RETENTION_HOURS = env_int("HAZMAP_EVENT_RETENTION_HOURS", 24, minimum=1)
 
 # --- applications --------------------------------------------------------------------------------
 INSTALLED_APPS = [

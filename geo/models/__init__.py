@@ -1,6 +1,7 @@
 """Every spatial feature hazmap knows, one module per part of the domain."""
 
 from geo.models.emergency import ConsequenceZone, EmergencyResource, Scenario, SensitiveTarget
+from geo.models.events import Event
 from geo.models.monitoring import Alarm, Quality, Reading, Sensor
 from geo.models.personnel import Fence, PersonnelTag, Position
 from geo.models.regions import Region, User
@@ -12,6 +13,7 @@ __all__ = [
     "EmergencyResource",
     "Enterprise",
     "Equipment",
+    "Event",
     "Fence",
     "HazardSource",
     "PersonnelTag",

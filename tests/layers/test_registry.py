@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-from geo.models import Position, Quality, Reading, Substance, User
+from geo.models import Event, Position, Quality, Reading, Substance, User
 from layers.registry import COLLECTIONS, collection
 from tests.factories import enterprise, hazard_source, region_chain, sensor, substance, tank
 
 pytestmark = pytest.mark.django_db
 
-NOT_COLLECTIONS = {User, Reading, Position, Substance, apps.get_model("geo", "Scenario")}
+NOT_COLLECTIONS = {User, Reading, Position, Substance, Event, apps.get_model("geo", "Scenario")}
 
 
 def test_every_spatial_feature_model_has_a_collection():

@@ -1,0 +1,89 @@
+"""Publishing feature changes for the live event stream, and reading them back in a user's scope.
+
+Whatever changes a feature that maps show live (acquisition's ingest, alarm handling, positioning,
+consequence zones) calls ``publish`` in the same transaction as the change. The stream
+(``layers``) reads ``since(last_id, user)``; ``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.gis.geos import Point, Polygon
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from geo.models import Event
+from geo.scope import scoped
+
+
+def _follow(obj: Any, lookup: str) -> Any:
+    """Follow an ORM lookup (``enterprise__region__path``) on an instance; None if a link is missing."""
+    for name in lookup.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
+
+
+def _enterprise_id(feature: Model) -> int | None:
+    """The id of the enterprise a feature belongs to, by its model's ``scope_enterprise`` lookup."""
+    lookup = getattr(type(feature), "scope_enterprise", None)
+    if not lookup:
+        return None
+    if lookup == "pk":
+        return feature.pk
+    *path, last = lookup.split("__")
+    holder = _follow(feature, "__".join(path)) if path else feature
+    return None if holder is None else getattr(holder, f"{last}_id")
+
+
+def event_for(
+    collection: str, feature: Model, properties: dict, action: str = Event.Action.UPDATE, location: Point | None = None
+) -> Event:
+    """An unsaved event for ``feature`` that carries the feature's scope (region path, enterprise, roles)."""
+    model = type(feature)
+    roles = getattr(model, "scope_regional_roles", None)
+    return Event(
+        collection=collection,
+        feature_id=feature.pk,
+        action=action,
+        properties=properties,
+        location=location if location is not None else getattr(feature, "location", None),
+        region_path=_follow(feature, model.scope_region) or "",
+        enterprise_id=_enterprise_id(feature),
+        regional_roles="," + ",".join(roles) + "," if roles else "",
+    )
+
+
+def publish(
+    collection: str, feature: Model, properties: dict, action: str = Event.Action.UPDATE, location: Point | None = None
+) -> Event:
+    """Record that ``feature`` of ``collection`` (a registry id) changed; ``properties`` holds the new values."""
+    event = event_for(collection, feature, properties, action, location)
+    event.save()
+    return event
+
+
+def publish_many(events: Iterable[Event]) -> list[Event]:
+    """Store many events made by ``event_for`` in one statement (ingest of a batch)."""
+    return Event.objects.bulk_create(list(events))
+
+
+def since(last_id: int, user, bbox: tuple[float, float, float, float] | None = None) -> QuerySet[Event]:
+    """Events after ``last_id`` that ``user`` may see, oldest first; within ``bbox`` (lon/lat) if given."""
+    events = scoped(Event.objects.filter(id__gt=last_id), user)
+    if bbox is not None:
+        events = events.filter(location__intersects=Polygon.from_bbox(bbox))
+    return events.order_by("id")
+
+
+def prune(now: dt.datetime | None = None, hours: int | None = None) -> int:
+    """Delete events older than the retention period; return how many."""
+    hours = settings.HAZMAP_EVENT_RETENTION_HOURS if hours is None else hours
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=hours)
+    deleted, _ = Event.objects.filter(time__lt=cutoff).delete()
+    return deleted

@@ -1,0 +1,71 @@
+"""Feature changes are published with the feature's scope and read back only by those who may see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from geo import events
+from geo.models import Event, PersonnelTag, User
+from tests.factories import LAT, LON, enterprise, region_chain, sensor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    a, b = region_chain("310000", "甲"), region_chain("320000", "乙")
+    e1 = enterprise(a["park"], serial=1)
+    e2 = enterprise(b["park"], serial=2, lon=LON + 0.02)
+    return {"a": a, "b": b, "s1": sensor(e1), "s2": sensor(e2, tag="LT-2"), "e1": e1}
+
+
+def test_a_published_event_carries_the_features_scope(world):
+    event = events.publish("sensors", world["s1"], {"value": 42.0, "time": dt.datetime(2026, 11, 22, tzinfo=dt.UTC)})
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.collection, stored.feature_id, stored.region_path, stored.enterprise_id) == (
+        "sensors",
+        world["s1"].pk,
+        "100000/310000/310100/310116/310116P01/",
+        world["e1"].pk,
+    )
+    assert stored.properties == {"value": 42.0, "time": "2026-11-22T00:00:00Z"}
+    assert stored.location == world["s1"].location
+
+
+def test_a_user_reads_the_events_of_its_region_after_the_last_id_it_saw(world):
+    first = events.publish("sensors", world["s1"], {"value": 1.0})
+    events.publish("sensors", world["s2"], {"value": 2.0})
+    third = events.publish("sensors", world["s1"], {"value": 3.0})
+    viewer = User.objects.create(username="a", region=world["a"]["province"])
+    assert list(events.since(0, viewer).values_list("id", flat=True)) == [first.id, third.id]
+    assert list(events.since(first.id, viewer).values_list("id", flat=True)) == [third.id]
+
+
+def test_events_can_be_limited_to_a_bounding_box(world):
+    events.publish("sensors", world["s1"], {"value": 1.0})
+    root = User.objects.create(username="root", is_superuser=True)
+    assert events.since(0, root, bbox=(LON - 0.001, LAT - 0.001, LON + 0.001, LAT + 0.001)).count() == 1
+    assert events.since(0, root, bbox=(LON + 1, LAT, LON + 2, LAT + 1)).count() == 0
+
+
+def test_position_events_reach_the_enterprise_and_emergency_roles_not_every_regulator(world):
+    tag = PersonnelTag.objects.create(enterprise=world["e1"], code="TAG-1", holder="张三")
+    events.publish("personnel", tag, {"sos": True}, location=Point(LON, LAT, srid=4326))
+    province = world["a"]["province"]
+    assert events.since(0, User.objects.create(username="c", region=province, role="emergency")).count() == 1
+    assert events.since(0, User.objects.create(username="r", region=province, role="regulator")).count() == 0
+    operator = User.objects.create(username="o", enterprise=world["e1"], region=world["a"]["park"], role="enterprise")
+    assert events.since(0, operator).count() == 1
+
+
+def test_old_events_are_pruned(world):
+    now = dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC)
+    old = events.publish("sensors", world["s1"], {"value": 1.0})
+    Event.objects.filter(pk=old.pk).update(time=now - dt.timedelta(hours=25))
+    recent = events.publish("sensors", world["s1"], {"value": 2.0})
+    Event.objects.filter(pk=recent.pk).update(time=now - dt.timedelta(hours=23))
+    assert events.prune(now=now, hours=24) == 1
+    assert list(Event.objects.values_list("id", flat=True)) == [recent.id]
