@@ -1,6 +1,14 @@
-"""Test set-up shared by every package: a clear stop when the chosen database is not reachable."""
+"""Test set-up shared by every package: a clear stop when the chosen database is not reachable, and the
+second pass of `make test`, which runs only the tests that touch the database.
+
+`make test` runs the suite on SpatiaLite, then on PostGIS with HAZMAP_TEST_DATABASE_ONLY=1: tests that
+use no database (the consequence models, GB 18218 arithmetic, SM crypto, protocol connectors…) give
+the same result on both backends, so the second pass deselects them and says how many.
+"""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from django.conf import settings
@@ -36,3 +44,28 @@ def english_messages():
     """Tests assert the English source messages; the Chinese ones are checked where a test says so."""
     with translation.override("en"):
         yield
+
+
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if os.environ.get("HAZMAP_TEST_DATABASE_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or DATABASE_FIXTURES & set(item.fixturenames)
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+        config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"HAZMAP_TEST_DATABASE_ONLY=1: {len(drop)} tests that use no database were run in the first pass "
+            "and are deselected here"
+        )

@@ -49,6 +49,7 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["id"]
+        indexes = [models.Index(fields=["collection", "id"])]  # the latest event of a collection (tile versions)
 
     def __str__(self) -> str:
         return f"{self.id} {self.collection}/{self.feature_id} {self.action}"

@@ -52,6 +52,8 @@ class Sensor(ValidatedModel):
         LO = "lo", _("low")
         HI = "hi", _("high")
         HIHI = "hihi", _("high-high")
+        RATE = "rate", _("rate of change")
+        STALE = "stale", _("stale data")
         OFFLINE = "offline", _("offline")
         BAD_QUALITY = "bad_quality", _("bad quality")
 
@@ -282,6 +284,14 @@ class Alarm(ValidatedModel):
             models.Index(fields=["enterprise", "started_at"]),
             models.Index(fields=["sensor", "started_at"]),
             models.Index(fields=["state"]),
+        ]
+        constraints = [
+            # one row per alarm of a sensor, whichever centre worker sees its raise or clear first
+            models.UniqueConstraint(
+                fields=["sensor", "kind", "started_at"],
+                condition=models.Q(sensor__isnull=False),
+                name="geo_alarm_sensor_kind_start",
+            ),
         ]
 
     def __str__(self) -> str:

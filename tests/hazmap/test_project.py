@@ -98,3 +98,31 @@ def test_hazmap_serve_answers_over_http_on_a_fresh_spatialite_file(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.mark.django_db
+def test_every_geometry_column_has_a_working_spatial_index():
+    """SQLite rebuilds tables on migrate, which leaves SpatiaLite indexes switched off unless repaired."""
+    from django.apps import apps
+    from django.contrib.gis.db.models import GeometryField
+    from django.db import connection
+
+    columns = {
+        (m._meta.db_table, f.column)
+        for m in apps.get_models()
+        for f in m._meta.local_fields
+        if isinstance(f, GeometryField) and f.spatial_index
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT f_table_name, f_geometry_column FROM geometry_columns WHERE spatial_index_enabled = 1"
+            )
+        else:
+            cursor.execute(
+                "SELECT t.relname, a.attname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_am am ON am.oid = i.relam "
+                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey) WHERE am.amname = 'gist'"
+            )
+        indexed = set(cursor.fetchall())
+    assert columns - indexed == set()
