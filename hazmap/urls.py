@@ -14,5 +14,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("tiles/", include("tiles.urls")),
+    path("ogc/", include("tiles.urls_ogc")),  # OGC API – Tiles, before pygeoapi's routes
     path("ogc/", include("layers.urls")),
 ]

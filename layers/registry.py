@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Expression, F, Model, QuerySet
+from django.db.models import Expression, F, Field, Model, QuerySet
 from django.utils.functional import Promise
 
 from geo import models as geo
@@ -51,6 +51,26 @@ class Collection:
     @property
     def description(self) -> str:
         return (self.model.__doc__ or "").strip().splitlines()[0]
+
+    @property
+    def time_attribute(self) -> str | None:
+        """The public attribute the OGC ``datetime`` parameter filters on (the one for ``datetime_field``)."""
+        if self.datetime_field is None:
+            return None
+        return next(name for name, lookup in self.fields.items() if lookup == self.datetime_field)
+
+    def model_field(self, name: str) -> Field | None:
+        """The model field behind public attribute ``name``, following relations; None for an expression."""
+        lookup = self.fields[name]
+        if not isinstance(lookup, str):
+            return None
+        model, field = self.model, None
+        for part in lookup.split("__"):
+            field = model._meta.get_field(part)
+            model = field.related_model
+        if field.is_relation:  # "enterprise_id" names the key column, "enterprise" the relation
+            field = field.target_field
+        return field
 
     def queryset(self, user) -> QuerySet:
         """Every row ``user`` may read: all rows of a public collection, else the user's scope."""
@@ -113,8 +133,8 @@ COLLECTIONS: dict[str, Collection] = {
                 "enterprise_name": "enterprise__name",
                 "is_major": "is_major",
                 "grade": "gb_grade",
-                "s": "gb_s",
-                "r": "gb_r",
+                "gb_s": "gb_s",
+                "gb_r": "gb_r",
                 "registry_status": "registry_status",
                 "registered_on": "registered_on",
                 "accident_fire": "accident_fire",

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian packages hazmap needs, only those missing.
 #   install-debian.sh spatialite   SpatiaLite for the embedded database (GDAL, GEOS, PROJ come in wheels)
+#   install-debian.sh gdal         GDAL's command-line tools (ogrinfo, ogr2ogr): an OGC API client for the tests
+#   install-debian.sh wrk          the HTTP load generator of the benchmarks
 #   install-debian.sh chromium     Chromium for the front-end tests
 # Uses sudo when not root. Refreshes the package lists only if an install fails without it.
 set -euo pipefail
 
 case "${1:-}" in
   spatialite) packages=(libsqlite3-mod-spatialite) ;;
+  gdal) packages=(gdal-bin) ;;
+  wrk) packages=(wrk) ;;
   chromium) packages=(chromium) ;;
-  *) echo "usage: $0 spatialite|chromium" >&2; exit 2 ;;
+  *) echo "usage: $0 spatialite|gdal|wrk|chromium" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -59,7 +59,7 @@ from geo.models import (
 DEFAULT_SEED = 2019
 SUBSTANCES_FILE = Path(__file__).resolve().parent.parent / "data" / "substances.json"
 PASSWORD = "hazmap-demo"
-DEMO_USERS = ("admin", "shanghai", "park", "operator")
+DEMO_USERS = ("admin", "shanghai", "park", "inspector", "planner", "operator")
 BATCH_SIZE = 1000
 UNIQUE_QUERY_CHUNK = 500
 
@@ -147,6 +147,9 @@ def load(
             if report.counts["hazard sources"] >= target:
                 break
         _accounts(known, first, report)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics for the new rows, before the first map request
     report.total_seconds = time.perf_counter() - started
     return report
 
@@ -305,8 +308,13 @@ def _multipolygon(shape: shapely.Geometry | None):
 
 
 def _accounts(known: dict[str, Region], first: park.ParkData | None, report: Report) -> None:
-    """The demo accounts, password ``PASSWORD`` (set directly, bypassing the password validators)."""
+    """The demo accounts, one per role, password ``PASSWORD`` (set directly, bypassing the password validators),
+    and the demo API token (``layers.tokens.DEMO_TOKEN``) with which an OGC client acts as ``park``.
+    """
+    from layers.tokens import DEMO_TOKEN, issue  # the token model lives with the OGC API that reads it
+
     operator_company = next(e for e in first.enterprises if e.name == shanghai.OPERATOR_COMPANY)
+    park_region = known[shanghai.CODE]
     users = [
         User(username="admin", is_staff=True, is_superuser=True, first_name="演示管理员"),
         User(
@@ -318,10 +326,20 @@ def _accounts(known: dict[str, Region], first: park.ParkData | None, report: Rep
         ),
         User(
             username="park",
-            region=known[shanghai.CODE],
+            region=park_region,
             role=User.Role.EMERGENCY,
             is_staff=True,
             first_name="化工园区应急指挥演示账号",
+        ),
+        User(
+            username="inspector",
+            region=park_region,
+            role=User.Role.INSPECTOR,
+            is_staff=True,
+            first_name="巡检员演示账号",
+        ),
+        User(
+            username="planner", region=park_region, role=User.Role.PLANNER, is_staff=True, first_name="规划分析演示账号"
         ),
         User(
             username="operator",
@@ -346,6 +364,8 @@ def _accounts(known: dict[str, Region], first: park.ParkData | None, report: Rep
         if not user.is_superuser:
             user.user_permissions.set(permissions)
     report.counts["users"] += len(users)
+    issue(next(u for u in users if u.username == "park"), "demo OGC client", raw=DEMO_TOKEN)
+    report.counts["API tokens"] += 1
 
 
 def _refuse_if_loaded() -> None:

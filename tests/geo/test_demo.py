@@ -58,7 +58,7 @@ PARK_COUNTS = {
     PersonnelTag: 110,
     EmergencyResource: 8,
     SensitiveTarget: 10,
-    User: 4,
+    User: 6,  # one account per role (see geo.demo.loader._accounts)
 }
 PARK_DETAIL = {
     "tank areas": 23,
@@ -316,21 +316,31 @@ class TestThePark:
 
     def test_the_demo_accounts_see_their_scope(self):
         users = {u.username: u for u in User.objects.all()}
-        assert set(users) == {"admin", "shanghai", "park", "operator"}
+        assert set(users) == {"admin", "shanghai", "park", "inspector", "planner", "operator"}
         assert all(u.check_password("hazmap-demo") for u in users.values())
         assert users["admin"].is_superuser
         assert (users["shanghai"].role, users["shanghai"].region.code) == ("regulator", "310000")
         assert (users["park"].role, users["park"].region.code) == ("emergency", "310116P01")
+        assert (users["inspector"].role, users["inspector"].region.code) == ("inspector", "310116P01")
+        assert (users["planner"].role, users["planner"].region.code) == ("planner", "310116P01")
         operator = users["operator"]
         assert operator.role == "enterprise" and operator.enterprise.name == "上海沪湾氯碱化工有限公司"
         all_sources = HazardSource.objects.all()
-        assert scoped(all_sources, users["shanghai"]).count() == PARK_COUNTS[HazardSource]
-        assert scoped(all_sources, users["park"]).count() == PARK_COUNTS[HazardSource]
+        for name in ("shanghai", "park", "inspector", "planner"):
+            assert scoped(all_sources, users[name]).count() == PARK_COUNTS[HazardSource]
         assert set(scoped(all_sources, operator).values_list("enterprise", flat=True)) == {operator.enterprise_id}
-        for name in ("shanghai", "park", "operator"):
+        tags = PersonnelTag.objects.all()
+        assert scoped(tags, users["park"]).count() == tags.count() > 0  # the commander sees where people are
+        assert scoped(tags, users["shanghai"]).count() == 0  # a regulator does not
+        for name in ("shanghai", "park", "inspector", "planner", "operator"):
             assert users[name].is_staff
             assert users[name].has_perm("geo.view_sensor") and users[name].has_perm("geo.change_hazardsource")
             assert not users[name].has_perm("geo.change_user")
+
+    def test_the_demo_api_token_acts_for_the_commander(self):
+        from layers.tokens import DEMO_TOKEN, authenticate
+
+        assert authenticate(DEMO_TOKEN).username == "park"
 
 
 # --- loading ---------------------------------------------------------------------------------------
