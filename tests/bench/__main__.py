@@ -1,6 +1,10 @@
 """`make bench`: build a throwaway database with the province-scale demo, run every benchmark, drop it.
 
-Usage: python -m tests.bench [--scale park|province|nation]
+Usage: python -m tests.bench [--scale park|province|nation] [--only geo,dispersion,layers,tiles,acquisition]
+
+Every figure is printed beside its baseline, measured in the same run, with the ratio. The OGC API
+and tile benchmarks compare with tipg when HAZMAP_BENCH_TIPG names a python that has it (`make
+bench` makes one) and use wrk for concurrent load.
 """
 
 from __future__ import annotations
@@ -9,11 +13,15 @@ import argparse
 import os
 import time
 
+SUITES = ("geo", "dispersion", "layers", "tiles", "acquisition")
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="province", choices=["park", "province", "nation"])
+    parser.add_argument("--only", default=",".join(SUITES), help="comma-separated suites to run")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazmap.settings")
     import django
 
@@ -22,17 +30,26 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
-    from tests.bench import bench_geo
+    from tests.bench import bench_acquisition, bench_dispersion, bench_geo, bench_layers, bench_tiles
     from tests.bench.harness import HEADER
 
+    print(HEADER)
+    if "dispersion" in only:
+        bench_dispersion.run()  # no database
     state = setup_databases(verbosity=0, interactive=False)
     try:
         started = time.perf_counter()
         call_command("load-demo", scale=args.scale, verbosity=0)
         print(f"database: {connection.vendor}; demo scale {args.scale} loaded in {time.perf_counter() - started:.1f} s")
-        print(HEADER)
-        bench_geo.bench_scope()
-        bench_geo.bench_readings()
+        if "geo" in only:
+            bench_geo.bench_scope()
+            bench_geo.bench_readings()
+        if "layers" in only:
+            bench_layers.run()
+        if "tiles" in only:
+            bench_tiles.run()
+        if "acquisition" in only:
+            bench_acquisition.run()
     finally:
         teardown_databases(state, verbosity=0)
 

@@ -1,7 +1,8 @@
-"""``hazmap serve``: serve hazmap with uvicorn (ASGI)."""
+"""``hazmap serve``: serve hazmap with uvicorn (ASGI), with acquisition running beside it."""
 
 from __future__ import annotations
 
+import argparse
 import os
 
 import uvicorn
@@ -12,10 +13,14 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = (
         "Serve hazmap over HTTP with uvicorn. Collects static files and prepares reading partitions "
-        "first. Host and port default to HAZMAP_HOST (127.0.0.1) and HAZMAP_PORT (8000)."
+        "first. Host and port default to HAZMAP_HOST (127.0.0.1) and HAZMAP_PORT (8000). With HAZMAP_BROKER "
+        "set, gateways' messages are received from the broker; with --simulate (HAZMAP_SIMULATE), the "
+        "sensors are simulated and read by an embedded agent."
     )
 
     def add_arguments(self, parser) -> None:
+        from acquisition import conf
+
         parser.add_argument("--host", default=os.environ.get("HAZMAP_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("HAZMAP_PORT", "8000")))
         parser.add_argument(
@@ -24,9 +29,25 @@ class Command(BaseCommand):
             default=int(os.environ.get("HAZMAP_WORKERS", "1")),
             help="Worker processes (PostGIS deployments; SpatiaLite takes one writer).",
         )
+        parser.add_argument(
+            "--simulate",
+            action=argparse.BooleanOptionalAction,
+            default=conf.simulate(False),
+            help="Simulate the sensors of the database over Modbus and OPC UA and read them with an embedded agent.",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, simulate: bool = False, **options) -> None:
+        from acquisition import embedded
+
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("maintain", verbosity=options["verbosity"])
+        acquisition = embedded.start(simulate=simulate)
+        for note in acquisition.notes:
+            self.stdout.write(note)
         self.stdout.write(f"hazmap serving at http://{host}:{port}/ (Ctrl+C stops)")
-        uvicorn.run("hazmap.asgi:application", host=host, port=port, workers=workers, log_level="info", lifespan="off")
+        try:
+            uvicorn.run(
+                "hazmap.asgi:application", host=host, port=port, workers=workers, log_level="info", lifespan="off"
+            )
+        finally:
+            acquisition.stop()

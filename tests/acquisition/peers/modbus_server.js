@@ -1,0 +1,41 @@
+// A Modbus TCP server hazmap did not write (modbus-serial's ServerTCP), for the acquisition tests.
+// Usage: node modbus_server.js '{"port": 5020, "unit": 1, "holding": {"0": 17000}, "coils": {"3": true}}'
+// It listens on 127.0.0.1 only, prints "ready" once listening, then reads JSON lines on stdin that
+// replace register and coil values: {"holding": {"0": 17001}}. Addresses not given answer with
+// exception 2 (illegal data address).
+"use strict";
+const readline = require("readline");
+const ModbusRTU = require("modbus-serial");
+
+const config = JSON.parse(process.argv[2]);
+const holding = config.holding || {};
+const coils = config.coils || {};
+
+function lookup(table, addr) {
+  if (!(String(addr) in table)) {
+    const error = new Error("illegal data address");
+    error.modbusErrorCode = 0x02;
+    throw error;
+  }
+  return table[String(addr)];
+}
+
+const vector = {
+  getHoldingRegister: (addr) => lookup(holding, addr),
+  getInputRegister: (addr) => lookup(holding, addr),
+  getCoil: (addr) => Boolean(lookup(coils, addr)),
+  getDiscreteInput: (addr) => Boolean(lookup(coils, addr)),
+  setRegister: (addr, value) => { holding[String(addr)] = value; },
+  setCoil: (addr, value) => { coils[String(addr)] = value; },
+};
+
+const server = new ModbusRTU.ServerTCP(vector, { host: "127.0.0.1", port: config.port, unitID: config.unit || 1 });
+server.on("initialized", () => console.log("ready"));
+server.on("socketError", (error) => console.error(error.message));
+readline.createInterface({ input: process.stdin }).on("line", (line) => {
+  if (!line.trim()) return;
+  const change = JSON.parse(line);
+  Object.assign(holding, change.holding || {});
+  Object.assign(coils, change.coils || {});
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -1,0 +1,224 @@
+"""The Modbus connector: polling groups, number formats, a Modbus TCP server hazmap did not write (modbus-serial)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from acquisition import pointmap
+from acquisition.batch import BAD, GOOD
+from acquisition.modbus import ModbusConnector, decode, encode, plan
+from tests.acquisition.conftest import free_port
+from tests.acquisition.peers import Peer
+from tests.acquisition.test_opcua import Sink, until
+
+OWNER = "91310116000000001X"
+
+
+def points(text: str) -> list[pointmap.PointSpec]:
+    return list(
+        pointmap.loads(
+            f"owner: {OWNER}\ndevices:\n  - name: plc\n    protocol: modbus-tcp\n    host: h\n    points:\n{text}"
+        ).points()
+    )
+
+
+def test_neighbouring_registers_are_read_in_one_request_and_far_ones_apart():
+    requests = plan(
+        points(
+            """
+      - {sensor: A, address: 0, type: float32}
+      - {sensor: B, address: 2, type: int16}
+      - {sensor: C, address: 8, type: float64}
+      - {sensor: D, address: 40, type: uint16}
+      - {sensor: E, address: 3, table: input, type: int16}
+      - {sensor: F, address: 7, table: coil}
+"""
+        ),
+        max_gap=8,
+    )
+    assert [(r.table, r.address, r.count, [p.tag for p in r.points]) for r in requests] == [
+        ("holding", 0, 12, ["A", "B", "C"]),
+        ("holding", 40, 1, ["D"]),
+        ("input", 3, 1, ["E"]),
+        ("coil", 7, 1, ["F"]),
+    ]
+
+
+def test_a_request_never_exceeds_125_registers():
+    many = "".join(f"      - {{sensor: P{n}, address: {2 * n}, type: float32}}\n" for n in range(100))
+    requests = plan(points(many), max_gap=8)
+    assert [r.count for r in requests] == [124, 76]
+
+
+# IEEE 754 single precision: 123.456 is 0x42F6E979 (A=42 B=F6 C=E9 D=79).
+@pytest.mark.parametrize(
+    ("byte_order", "word_order", "registers"),
+    [
+        ("big", "big", [0x42F6, 0xE979]),  # ABCD
+        ("big", "little", [0xE979, 0x42F6]),  # CDAB
+        ("little", "big", [0xF642, 0x79E9]),  # BADC
+        ("little", "little", [0x79E9, 0xF642]),  # DCBA
+    ],
+)
+def test_float32_is_read_in_each_byte_and_word_order(byte_order, word_order, registers):
+    (point,) = points(
+        f"      - {{sensor: A, address: 0, type: float32, byte_order: {byte_order}, word_order: {word_order}}}\n"
+    )
+    assert decode(registers, point) == pytest.approx(123.456, rel=1e-7)
+    assert encode(123.456, point) == registers
+
+
+@pytest.mark.parametrize(
+    ("kind", "registers", "value"),
+    [
+        ("int16", [0xFFFE], -2),
+        ("uint16", [0xFFFE], 65534),
+        ("int32", [0xFFFF, 0xFFFE], -2),
+        ("uint32", [0x0001, 0x0000], 65536),
+        ("float64", [0x4009, 0x21FB, 0x5444, 0x2D18], 3.141592653589793),  # π, IEEE 754 double 0x400921FB54442D18
+    ],
+)
+def test_integer_and_double_formats(kind, registers, value):
+    (point,) = points(f"      - {{sensor: A, address: 0, type: {kind}}}\n")
+    assert decode(registers, point) == value
+
+
+def test_scale_and_offset_turn_raw_counts_into_the_sensors_unit():
+    (point,) = points("      - {sensor: A, address: 0, type: int16, scale: 0.1, offset: -40}\n")
+    assert decode([652], point) == pytest.approx(25.2)
+
+
+def device(port: int, extra: str = "") -> pointmap.DeviceSpec:
+    return pointmap.loads(
+        f"""
+owner: {OWNER}
+devices:
+  - name: plc
+    protocol: modbus-tcp
+    host: 127.0.0.1
+    port: {port}
+    poll_s: 0.2
+    timeout_s: 0.5
+    retries: 0
+    max_gap: 0
+{extra}
+    points:
+      - {{sensor: T1-LT1, address: 0, type: float32}}
+      - {{sensor: T1-TT1, address: 2, type: int16, scale: 0.1}}
+      - {{sensor: T1-XV1, table: coil, address: 3}}
+      - {{sensor: T1-PT1, address: 50, type: int16}}
+"""
+    ).devices[0]
+
+
+def run(connector, sink, scenario) -> None:
+    async def main():
+        task = asyncio.create_task(connector.run(sink))
+        try:
+            await scenario()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def modbus_serial():
+    started = []
+
+    def start(port=None, **registers) -> Peer:
+        port = port or free_port()
+        peer = Peer("modbus_server.js", {"port": port, "unit": 1, **registers})
+        peer.port = port
+        started.append(peer)
+        return peer
+
+    yield start
+    for peer in started:
+        peer.stop()
+
+
+def test_values_are_read_from_modbus_serial_and_a_refused_address_marks_only_its_point_bad(modbus_serial):
+    (level,) = points("      - {sensor: X, address: 0, type: float32}\n")
+    registers = encode(42.5, level)
+    peer = modbus_serial(holding={"0": registers[0], "1": registers[1], "2": 253}, coils={"3": True})
+    sink = Sink()
+
+    async def scenario():
+        await until(lambda: len({s.key for s in sink.received}) == 4, what="every point")
+
+    run(ModbusConnector(device(peer.port)), sink, scenario)
+    latest = {s.key.split("/")[1]: (s.value, s.quality) for s in sink.received}
+    assert latest == {
+        "T1-LT1": (42.5, GOOD),
+        "T1-TT1": (pytest.approx(25.3), GOOD),
+        "T1-XV1": (1.0, GOOD),
+        "T1-PT1": (None, BAD),  # address 50 answers with exception 2
+    }
+
+
+def test_a_server_that_goes_away_is_reported_offline_and_polled_again_when_back(modbus_serial):
+    peer = modbus_serial(holding={"0": 0, "1": 0, "2": 1, "50": 0}, coils={"3": False})
+    port = peer.port
+    sink = Sink()
+
+    async def scenario():
+        await until(lambda: sink.received, what="a first poll")
+        peer.stop()
+        await until(lambda: sink.outages, what="the outage")
+        modbus_serial(port=port, holding={"0": 0, "1": 0, "2": 7, "50": 0}, coils={"3": False})
+        await until(
+            lambda: (f"{OWNER}/T1-TT1", 0.7) in {(s.key, s.value and round(s.value, 6)) for s in sink.received},
+            timeout=30,
+        )
+
+    run(ModbusConnector(device(port)), sink, scenario)
+    assert set(sink.outages[0][0]) == {f"{OWNER}/T1-LT1", f"{OWNER}/T1-TT1", f"{OWNER}/T1-XV1", f"{OWNER}/T1-PT1"}
+
+
+def test_an_unreachable_device_is_offline_and_the_connector_keeps_trying():
+    sink = Sink()
+
+    async def scenario():
+        await until(lambda: len(sink.outages) >= 2, timeout=10, what="two attempts")
+
+    run(ModbusConnector(device(free_port())), sink, scenario)
+    assert "cannot connect" in sink.outages[0][1]
+
+
+def test_rtu_frames_over_tcp_are_read_from_a_pymodbus_server():
+    """A serial device behind a serial-to-Ethernet server: Modbus RTU framing (with CRC) on a TCP socket."""
+    from pymodbus import FramerType
+    from pymodbus.server import ModbusTcpServer
+    from pymodbus.simulator import DataType, SimData, SimDevice
+
+    port = free_port()
+    (level,) = points("      - {sensor: X, address: 0, type: float32}\n")
+    spec = pointmap.loads(
+        f"""
+owner: {OWNER}
+devices:
+  - {{name: rtu, protocol: modbus-tcp, framer: rtu, host: 127.0.0.1, port: {port}, unit: 7, poll_s: 0.2, points: [
+      {{sensor: T1-LT1, address: 0, type: float32}}]}}
+"""
+    ).devices[0]
+    sink = Sink()
+
+    async def scenario():
+        registers = encode(61.25, level)
+        device = SimDevice(id=7, simdata=[SimData(0, values=[*registers, 0], datatype=DataType.REGISTERS)])
+        server = ModbusTcpServer([device], framer=FramerType.RTU, address=("127.0.0.1", port))
+        await server.serve_forever(background=True)
+        try:
+            task = asyncio.create_task(ModbusConnector(spec).run(sink))
+            await until(lambda: sink.received, what="a value over RTU framing")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        finally:
+            await server.shutdown()
+
+    asyncio.run(scenario())
+    assert (sink.received[0].value, sink.received[0].quality) == (61.25, GOOD)
