@@ -240,13 +240,20 @@ class Agent:
         self._thread.start()
         self.started.wait(10)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the connectors, write what was collected, stop the uplink."""
+    def stop(self, timeout: float = 10.0, drain_timeout_s: float = 0.0) -> None:
+        """Stop the connectors, write what was collected, stop the uplink.
+
+        With ``drain_timeout_s`` > 0 the uplink first goes on sending until the centre has acknowledged
+        everything in the outbox, or that many seconds have passed (a clean shutdown); what is left
+        stays in the outbox for the next start either way.
+        """
         if self.loop is not None and self._stopped is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self._stopped.set)
         if self._thread is not None:
             self._thread.join(timeout)
         if self.uplink is not None:
+            if drain_timeout_s > 0:
+                self.uplink.drain(drain_timeout_s)
             self.uplink.stop()
 
 
@@ -262,6 +269,9 @@ AGENT_FIELDS = {
     "outbox": Setting("str", "outbox.sqlite3", help="the outbox file"),
     "outbox_max_bytes": Setting("int", 8 * 1024**3, low=1024**2),
     "flush_interval_s": Setting("float", 0.1, low=0.01, high=10.0),
+    "drain_timeout_s": Setting(
+        "float", 10.0, low=0.0, high=600.0, help="on a clean stop, seconds to wait for the centre to acknowledge"
+    ),
 }
 
 
@@ -279,6 +289,7 @@ class AgentConfig:
     outbox: Path
     outbox_max_bytes: int
     flush_interval_s: float
+    drain_timeout_s: float
 
 
 def load_config(path: str | Path) -> AgentConfig:
@@ -313,6 +324,7 @@ def load_config(path: str | Path) -> AgentConfig:
         resolve("outbox"),
         s["outbox_max_bytes"],
         s["flush_interval_s"],
+        s["drain_timeout_s"],
     )
 
 

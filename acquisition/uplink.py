@@ -141,6 +141,19 @@ class Uplink:
             self._thread.join(timeout)
         self.transport.stop()
 
+    def drain(self, timeout_s: float) -> bool:
+        """Go on sending until the centre has acknowledged everything, or ``timeout_s`` seconds have passed.
+
+        True when the outbox is empty. A disconnected transport simply runs out the time.
+        """
+        deadline = time.monotonic() + timeout_s
+        self.notify()
+        while not self.idle():
+            if time.monotonic() >= deadline:
+                return False
+            self._stop.wait(0.05)
+        return True
+
     def idle(self) -> bool:
         """True when nothing waits to be sent or acknowledged."""
         with self._lock:

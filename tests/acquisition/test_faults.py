@@ -140,6 +140,7 @@ uplink: mqtt://127.0.0.1:1883
 prefix: {prefix}
 client_id: {client_id}
 outbox: outbox.sqlite3
+drain_timeout_s: 45
 owner: {owner}
 devices:
   - name: plc
@@ -186,9 +187,9 @@ def test_an_agent_killed_mid_stream_loses_only_what_it_had_not_yet_written(plant
         time.sleep(3)
         agent = start_agent(config)
         wait_for(lambda: readings.filter(time__gt=killed + dt.timedelta(seconds=3)).count() > 20, timeout=60)
-        os.kill(agent.pid, signal.SIGTERM)  # a clean stop writes and sends what it has
-        agent.wait(30)
-        wait_for(lambda: Outbox(tmp_path / "outbox.sqlite3").backlog().chunks == 0, timeout=60)
+        os.kill(agent.pid, signal.SIGTERM)  # a clean stop writes and sends what it has, and waits for the acks
+        agent.wait(60)
+        assert Outbox(tmp_path / "outbox.sqlite3").backlog().chunks == 0
     finally:
         if agent.poll() is None:
             agent.kill()

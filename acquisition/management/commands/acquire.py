@@ -60,6 +60,9 @@ class Command(BaseCommand):
             f"uplink {settings.uplink}, outbox {settings.outbox}"
         )
         stop.wait()
-        agent.stop()
+        self.stdout.write(
+            f"agent {settings.gateway} stopping; sending what waits (at most {settings.drain_timeout_s} s)"
+        )
+        agent.stop(drain_timeout_s=settings.drain_timeout_s)
         backlog = agent.outbox.backlog()
         self.stdout.write(f"agent {settings.gateway} stopped; {backlog.samples} samples wait in the outbox")
