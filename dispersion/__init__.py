@@ -46,7 +46,7 @@ Modules, one idea each (equations and sources in their docstrings)
 ``gaussian``    Gaussian plume and puff with ground reflection
 ``dense_gas``   Britter–McQuaid workbook correlations, the Richardson-number criteria
 ``fire``        pool fire (Yellow Book solid flame), jet fire (point source), BLEVE fireball
-``explosion``   TNT equivalence (Kinney–Graham), the Chinese textbook method, multi-energy scaling
+``explosion``   TNT equivalence (Kinney–Graham) and the Chinese textbook method (no TNO multi-energy)
 ``endpoints``   toxic (AEGL, ERPG, IDLH), flammable, overpressure and heat-flux levels; probits
 ``footprint``   polygons along the wind, local aeqd frame ↔ EPSG:4326, confidence envelope
 ``raster``      grids and GeoTIFF (rasterio)

@@ -17,9 +17,10 @@
   falls to 44 000 Pa and 17 000 Pa; property-damage radius R = K·W_TNT^{1/3} / [1 + (3175/W_TNT)²]^{1/6}
   with K = 5.6. These constants are configurable (``dispersion/data/thresholds.json``) because they
   were taken from secondary reproductions, not from the textbook itself.
-* TNO multi-energy method: the charge energy (3.5 MJ per m³ of stoichiometric hydrocarbon–air
-  cloud) and Sachs scaling are here; the blast curves of the Yellow Book (chapter 5) are not
-  shipped yet, so :func:`multi_energy_overpressure` refuses rather than guesses.
+
+The TNO multi-energy method is not implemented: its blast curves (Yellow Book, chapter 5) are
+published only as charts, and hazmap ships no curve it cannot cite. A vapour cloud explosion is
+evaluated by TNT equivalence, which ``Release`` offers as the only method.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ KINNEY_GRAHAM_RANGE = (0.05, 40.0)  # m/kg^{1/3}, where the fit reproduces the T
 CN_Q_TNT = 4.52e6  # J/kg
 CN_YIELD = 0.04
 CN_GROUND_FACTOR = 1.8
-MULTI_ENERGY_DENSITY = 3.5e6  # J per m³ of stoichiometric hydrocarbon–air mixture (Yellow Book, chapter 5)
 
 
 def tnt_equivalent_mass(
@@ -138,29 +138,3 @@ def cn_property_damage_radius(tnt_mass_kg: float, k: float = 5.6) -> float:
     """Property-damage radius (m) of the Chinese textbook method: R = K·W^{1/3} / [1 + (3175/W)²]^{1/6}, K = 5.6."""
     w = require_positive("tnt_mass_kg", tnt_mass_kg, "kg")
     return k * w ** (1 / 3) / (1.0 + (3175.0 / w) ** 2) ** (1 / 6)
-
-
-def multi_energy_charge_energy(cloud_volume_m3: float) -> float:
-    """Combustion energy (J) of a stoichiometric hydrocarbon–air charge: 3.5 MJ/m³ × V (Yellow Book, chapter 5)."""
-    return MULTI_ENERGY_DENSITY * require_positive("cloud_volume_m3", cloud_volume_m3, "m³")
-
-
-def sachs_scaled_distance(distance_m, energy_j: float, ambient_pressure_pa: float = P_ATM):
-    """Sachs-scaled distance R′ = R / (E/P₀)^{1/3} of the multi-energy method (Yellow Book, chapter 5)."""
-    return np.asarray(distance_m, dtype=float) / (
-        require_positive("energy_j", energy_j, "J") / ambient_pressure_pa
-    ) ** (1 / 3)
-
-
-def multi_energy_overpressure(distance_m, energy_j: float, charge_strength: int):
-    """Not available yet: the Yellow Book's multi-energy blast curves are not shipped with hazmap.
-
-    Raises :class:`DispersionInputError` so that a caller asking for the multi-energy method learns
-    that it must use TNT equivalence until the curves are digitised from the Yellow Book.
-    """
-    raise DispersionInputError(
-        "method",
-        "multi_energy",
-        "tnt (the multi-energy blast curves are not shipped yet)",
-        "the TNO multi-energy blast curves are not available in this version; use the TNT-equivalence method",
-    )

@@ -151,12 +151,3 @@ def test_an_overpressure_off_the_blast_curve_is_refused():
     with pytest.raises(DispersionInputError) as error:
         explosion.tnt_distance(10.0, 100.0)
     assert error.value.field == "overpressure_pa"
-
-
-def test_multi_energy_says_its_curves_are_not_shipped():
-    energy = explosion.multi_energy_charge_energy(1000.0)
-    assert energy == pytest.approx(3.5e9)
-    assert float(explosion.sachs_scaled_distance(100.0, energy)) == pytest.approx(100.0 / (3.5e9 / 101_325) ** (1 / 3))
-    with pytest.raises(DispersionInputError) as error:
-        explosion.multi_energy_overpressure(100.0, energy, 7)
-    assert "TNT" in str(error.value)
