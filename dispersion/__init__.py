@@ -41,7 +41,7 @@ Modules, one idea each (equations and sources in their docstrings)
 
 ``weather``     Pasquill–Gifford stability, the power-law wind profile, :class:`Weather`
 ``properties``  physical properties from the ``chemicals`` library (cached per substance)
-``source``      liquid, gas and two-phase flow through holes, flash fraction, pools and evaporation
+``source``      liquid and gas flow through holes, flash fraction, pools and evaporation
 ``sigmas``      Briggs plume and Slade puff dispersion coefficients (rural, urban)
 ``gaussian``    Gaussian plume and puff with ground reflection
 ``dense_gas``   Britter–McQuaid workbook correlations, the Richardson-number criteria

@@ -335,18 +335,28 @@ def source_term(release: Release, weather: Weather, props: Properties) -> Source
                 ),
                 limits,
             )
-        area = source.hole_area(release.hole_diameter_m)
+        # A hole in the vessel wall is too short for the liquid to flash inside it: it leaves as liquid
+        # driven by the vessel pressure and its head, and flashes outside (TNO Yellow Book, CPR 14E,
+        # §2.5.3.5; CCPS consequence-analysis guidelines §2.1.2.2: non-equilibrium flow for L < 0.1 m).
+        # The equilibrium two-phase rate, which applies to pipes longer than 0.1 m, would give several
+        # times less and understate the release.
         rho_l = props.liquid_density(temperature)
-        rho_v = props.gas_density(temperature, props.vapour_pressure(temperature))
-        vfg = 1.0 / rho_v - 1.0 / rho_l
+        head = release.liquid_head_m
+        if head is None and release.vessel_diameter_m is not None:
+            head = inventory / rho_l / (math.pi * release.vessel_diameter_m**2 / 4.0)
+        if head is None:
+            head = 0.0
+            limits.append(
+                Limit("no_liquid_head", "the liquid head above the hole is not known; the vessel pressure alone drives")
+            )
+        area = source.hole_area(release.hole_diameter_m)
         cd = release.discharge_coefficient or source.LIQUID_DISCHARGE_COEFFICIENT
-        rate = source.two_phase_discharge(
-            cd, area, props.heat_of_vaporisation(temperature), vfg, temperature, props.liquid_heat_capacity(temperature)
-        )
+        rate = source.liquid_discharge(cd, area, rho_l, head, pressure, weather.pressure_pa)
         duration = release.duration_s or inventory / rate
+        rho_v = props.gas_density(temperature, props.vapour_pressure(temperature))
         velocity = rate / (area * (1.0 / (flashed / rho_v + (1.0 - flashed) / rho_l)))
         term = SourceTerm(
-            "two-phase flashing flow (equilibrium rate model)",
+            "liquefied gas through a hole (liquid in the hole, flashing outside)",
             rate,
             duration,
             rate * duration,

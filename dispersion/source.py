@@ -7,7 +7,7 @@ Offsite Consequence Analysis* (RMP OCA), 1999/2009):
 
 * liquid through a hole (Bernoulli, with the liquid head and the pressure above the liquid);
 * gas through a hole, choked and subsonic (isentropic nozzle with a discharge coefficient);
-* flashing of a liquefied gas: the flash fraction and the two-phase (equilibrium rate model) flow;
+* flashing of a liquefied gas: the flash fraction (through a hole in the wall it flows as liquid);
 * pool area (in a dike, or spread unconfined to 1 cm as RMP OCA assumes), evaporation of a
   non-boiling pool (Mackay & Matsugu);
 * draining time of a tank and release duration from the inventory.
@@ -111,28 +111,6 @@ def flash_fraction(
     if temperature_k <= boiling_point_k:
         return 0.0
     return 1.0 - math.exp(-cp * (temperature_k - boiling_point_k) / hv)
-
-
-def two_phase_discharge(
-    discharge_coefficient: float,
-    area_m2: float,
-    heat_of_vaporisation: float,
-    specific_volume_change: float,
-    temperature_k: float,
-    liquid_heat_capacity: float,
-) -> float:
-    """Mass flow (kg/s) of a saturated liquefied gas flashing through a hole — equilibrium rate model.
-
-    Qm = Cd·A·ΔHv / v_fg · √(1/(T·Cp)) (Fauske & Epstein 1988; Crowl & Louvar, chapter 4, "flashing liquids"),
-    with v_fg the change of specific volume on vaporisation (m³/kg).
-    """
-    cd = require_range("discharge_coefficient", discharge_coefficient, 0.1, 1.0, "dimensionless")
-    area = require_positive("hole_area_m2", area_m2, "m²")
-    hv = require_positive("heat_of_vaporisation", heat_of_vaporisation, "J/kg")
-    vfg = require_positive("specific_volume_change", specific_volume_change, "m³/kg")
-    t = require_positive("temperature_k", temperature_k, "K")
-    cp = require_positive("liquid_heat_capacity", liquid_heat_capacity, "J/(kg·K)")
-    return cd * area * hv / vfg * math.sqrt(1.0 / (t * cp))
 
 
 def tank_draining_time(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -43,6 +44,23 @@ def test_a_chlorine_leak_is_a_dense_plume_with_nested_aegl_zones_downwind():
         assert zone.max_width_m > 0
 
 
+def test_a_liquefied_gas_leaves_a_hole_in_the_vessel_wall_as_liquid_and_flashes_outside():
+    """TNO Yellow Book (CPR 14E) §2.5.3.5 and CCPS consequence-analysis guidelines §2.1.2.2: a hole in the
+    wall is too short (< 0.1 m) for flashing inside it, so Bernoulli applies with the vessel's vapour
+    pressure and the liquid head: Qm = Cd·A·√(2ρ(Pv − Pa + ρ g h))."""
+    from dispersion.properties import properties
+
+    chlorine = properties("7782-50-5")
+    t = EAST_WIND.temperature_k
+    rho = chlorine.liquid_density(t)
+    head = 40_000 / rho / (math.pi * 2.6**2 / 4)
+    driving = chlorine.vapour_pressure(t) - EAST_WIND.pressure_pa + rho * 9.80665 * head
+    expected = 0.61 * math.pi * 0.025**2 / 4 * math.sqrt(2 * rho * driving)
+    source = run(CHLORINE_LEAK, EAST_WIND, LON, LAT).source
+    assert source.rate_kg_s == pytest.approx(expected, rel=1e-9)
+    assert source.model == "liquefied gas through a hole (liquid in the hole, flashing outside)"
+
+
 def test_turning_the_wind_turns_the_zones():
     north_wind = Weather(wind_speed_m_s=3.0, wind_from_deg=0.0, stability="D")
     zone = run(CHLORINE_LEAK, north_wind, LON, LAT).zones[1]
@@ -71,7 +89,7 @@ def test_a_release_shorter_than_a_minute_is_an_instantaneous_puff_and_says_so():
 
 
 def test_a_release_longer_than_an_hour_is_modelled_for_an_hour_and_says_so():
-    result = run(CHLORINE_LEAK, EAST_WIND, LON, LAT)
+    result = run(dataclasses.replace(CHLORINE_LEAK, hole_diameter_m=0.015), EAST_WIND, LON, LAT)
     assert result.source.duration_s == pytest.approx(3600.0)
     assert "duration_capped" in {limit.code for limit in result.limits}
 
