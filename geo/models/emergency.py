@@ -62,6 +62,24 @@ class Scenario(ValidatedModel):
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # What the latest computation (geo.consequences.compute) used and found; empty until computed.
+    model = models.CharField(_("model used"), max_length=40, blank=True, editable=False)
+    source_term = models.JSONField(
+        _("source term"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("The release modelled (inputs and what was taken from the equipment) and what reached the air."),
+    )
+    limits = models.JSONField(_("model limits reached"), default=list, blank=True, editable=False)
+    weather_used = models.JSONField(
+        _("weather used"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("The weather of the latest computation, with the sensors and times it came from."),
+    )
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True, editable=False)
 
     scope_region = "region__path"
     scope_enterprise = "enterprise"
@@ -102,6 +120,14 @@ class ConsequenceZone(ValidatedModel):
     area = models.MultiPolygonField(_("area"), srid=4326, validators=[validate_geometry])
     max_distance_m = models.FloatField(_("maximum distance (m)"), validators=[MinValueValidator(0.0)])
     max_width_m = models.FloatField(_("maximum width (m)"), null=True, blank=True, validators=[MinValueValidator(0.0)])
+    envelope = models.MultiPolygonField(
+        _("wind-direction envelope"),
+        srid=4326,
+        null=True,
+        blank=True,
+        validators=[validate_geometry],
+        help_text=_("Where the zone may lie as the wind direction wavers (ALOHA's confidence lines)."),
+    )
 
     scope_region = "scenario__region__path"
     scope_enterprise = "scenario__enterprise"
