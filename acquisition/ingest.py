@@ -10,7 +10,9 @@
 - the alarms raised and cleared (``geo.Alarm``, one row per ``(sensor, kind, started_at)``, whatever
   order raise and clear arrive in);
 - the live inventory of a tank from its level sensors (``acquisition.inventory``);
-- the events of every change for the map (collections ``sensors``, ``alarms``, ``equipment``).
+- the events of those changes for the map (collections ``sensors`` and ``equipment``), which bulk
+  updates write and so publish here; alarm rows are saved one by one, and their save publishes them
+  when the transaction commits (``layers.signals``, as for every save of a registry model).
 
 The same batch ingested twice changes nothing the second time. Samples that cannot be stored are
 refused with a log line naming the point: a key with no sensor in the scope, a time too far in the
@@ -111,7 +113,7 @@ def ingest(
         for sensor_id, props in live.items():
             if worth_publishing(by_id[sensor_id], props):
                 events.append(event_for("sensors", by_id[sensor_id], props))
-        events += apply_alarms(batch, by_key, result, source)
+        apply_alarms(batch, by_key, result, source)
         events += update_inventory(ids, time_us, value, quality, by_id)
         publish_many(events)
     return result
@@ -326,14 +328,6 @@ def update_states(states: dict[int, tuple[str, int]]) -> dict[int, str]:
 
 # --- alarms --------------------------------------------------------------------------------------
 
-ALARM_PROPERTIES = ("kind", "level", "state", "message", "value", "threshold", "unit", "started_at", "ended_at")
-
-
-def _alarm_properties(alarm: Alarm) -> dict:
-    props = {name: getattr(alarm, name) for name in ALARM_PROPERTIES}
-    props.update(sensor_id=alarm.sensor_id, enterprise_id=alarm.enterprise_id, hazard_source_id=alarm.hazard_source_id)
-    return props
-
 
 def alarm_message(sensor: Sensor, kind: str, value: float | None, threshold: float | None, unit: str) -> str:
     """The alarm's one-line description, in the language active when it is raised."""
@@ -350,9 +344,8 @@ def alarm_message(sensor: Sensor, kind: str, value: float | None, threshold: flo
     }
 
 
-def apply_alarms(batch: Batch, sensors: dict[str, Sensor | None], result: IngestResult, source: str) -> list[Event]:
-    """Create or close the alarm rows of the batch's alarm changes; their events."""
-    events = []
+def apply_alarms(batch: Batch, sensors: dict[str, Sensor | None], result: IngestResult, source: str) -> None:
+    """Create or close the alarm rows of the batch's alarm changes (each save publishes its event)."""
     for change in batch.alarms:
         sensor = sensors.get(change.key)
         if sensor is None:
@@ -381,13 +374,10 @@ def apply_alarms(batch: Batch, sensors: dict[str, Sensor | None], result: Ingest
             alarm.save()
             result.raised += 1
             result.cleared += change.ended_at is not None
-            events.append(event_for("alarms", alarm, _alarm_properties(alarm), action=Event.Action.CREATE))
         elif change.ended_at is not None and existing.ended_at is None:
             existing.ended_at = max(change.ended_at, existing.started_at)
             existing.save(update_fields=["ended_at"])
             result.cleared += 1
-            events.append(event_for("alarms", existing, {"ended_at": existing.ended_at, "state": existing.state}))
-    return events
 
 
 # --- tank inventory ------------------------------------------------------------------------------

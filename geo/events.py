@@ -1,8 +1,11 @@
 """Publishing feature changes for the live event stream, and reading them back in a user's scope.
 
-Whatever changes a feature that maps show live (acquisition's ingest, alarm handling, positioning,
-consequence zones) calls ``publish`` in the same transaction as the change. The stream
-(``layers``) reads ``since(last_id, user)``; ``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
+Every ``save()`` and ``delete()`` of a row of a registry collection is published on its own, when
+its transaction commits (``layers.signals``, connected at start-up): code that saves a feature
+(alarm handling, consequence zones, the admin) publishes nothing by hand. Only writes that bypass
+``save()`` — ``QuerySet.update``, ``bulk_create``, raw SQL, as acquisition's ingest does for live
+values — call ``publish`` or ``publish_many`` themselves, in the same transaction as the change. The
+stream (``layers``) reads ``since(last_id, user)``; ``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
 """
 
 from __future__ import annotations

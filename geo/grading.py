@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -47,13 +48,18 @@ def graded_fields(result: gb18218.Identification, graded_at: dt.datetime) -> dic
 
 
 def regrade(source: HazardSource) -> gb18218.Identification:
-    """Identify and grade one stored hazard source from its registry data, and store the result."""
+    """Identify and grade one stored hazard source from its registry data, and store the result.
+
+    Stored with ``Model.save(update_fields=…)``: a save, so that the new grade is published for the map
+    like any other (``layers.signals``), but without ``ValidatedModel``'s validation of the unit's other
+    fields, which the grade does not depend on (a result computed here is never refused).
+    """
     equipment = Equipment.objects.filter(hazard_source=source).select_related("substance")
     result = identify(equipment, source.enterprise.population_500m)
     fields = graded_fields(result, timezone.now())
-    HazardSource.objects.filter(pk=source.pk).update(**fields)
     for name, value in fields.items():
         setattr(source, name, value)
+    models.Model.save(source, update_fields=list(fields))
     return result
 
 

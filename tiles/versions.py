@@ -1,10 +1,11 @@
 """Versions of live tilesets: the id of the latest event of their collections.
 
-``geo.events.publish`` writes an event, in the same transaction, whenever a live attribute changes
-(a sensor value, an alarm's state, a position) or a feature that maps show live comes or goes (a
-consequence zone). Event ids only grow, so the latest event id of a tileset's collections is a
-version that changes exactly when its tiles may have: it goes into the tile URLs of TileJSON
-(``?v=``) and decides how long a tile may be cached (see ``tiles.http`` and tiles/README.md).
+Every save and delete of a registry row publishes an event when its transaction commits
+(``layers.signals``), and acquisition's ingest publishes the live values it writes in bulk
+(``geo.events.publish_many``; it skips small value changes). Event ids only grow, so the latest event
+id of a tileset's collections is a version that moves whenever its tiles change, but for what ingest
+leaves unpublished (tiles/README.md says exactly what): it goes into the tile URLs of TileJSON
+(``?v=``) and decides how long a tile may be cached (see ``tiles.http``).
 """
 
 from __future__ import annotations

@@ -69,17 +69,19 @@ def test_an_alarm_is_raised_and_cleared_once_whatever_order_the_changes_arrive_i
     assert "GD-001" in alarm.message and "31" in alarm.message and "25" in alarm.message
 
 
-def test_a_raised_alarm_is_published_and_its_clearing_updates_it(plant, now):
+def test_a_raised_alarm_is_published_and_its_clearing_updates_it(plant, now, django_capture_on_commit_callbacks):
+    """Alarm rows are saved one by one: their save publishes them once ingest's transaction commits."""
     key = plant.key(plant.gas)
     started = now - dt.timedelta(seconds=3)
-    ingest(
-        Batch.of(
-            [Sample(key, started, 60.0)],
-            {key: ("hihi", to_us(started))},
-            [AlarmChange(key, "hihi", 2, started, None, 60.0, 50.0)],
-        ),
-        now=now,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            Batch.of(
+                [Sample(key, started, 60.0)],
+                {key: ("hihi", to_us(started))},
+                [AlarmChange(key, "hihi", 2, started, None, 60.0, 50.0)],
+            ),
+            now=now,
+        )
     plant.gas.refresh_from_db()
     assert plant.gas.alarm_state == "hihi"
     created = Event.objects.get(collection="alarms", action="create")
@@ -88,17 +90,20 @@ def test_a_raised_alarm_is_published_and_its_clearing_updates_it(plant, now):
         2,
         50.0,
     )
-    ingest(
-        Batch.of(
-            [Sample(key, now, 5.0)],
-            {key: ("normal", to_us(now))},
-            [AlarmChange(key, "hihi", 2, started, now, 60.0, 50.0)],
-        ),
-        now=now,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            Batch.of(
+                [Sample(key, now, 5.0)],
+                {key: ("normal", to_us(now))},
+                [AlarmChange(key, "hihi", 2, started, now, 60.0, 50.0)],
+            ),
+            now=now,
+        )
     plant.gas.refresh_from_db()
     assert plant.gas.alarm_state == "normal"
-    assert Event.objects.filter(collection="alarms", action="update").count() == 1
+    cleared = Event.objects.get(collection="alarms", action="update")
+    assert cleared.properties["ended_at"] == now.isoformat().replace("+00:00", "Z")
+    assert Event.objects.filter(collection="alarms").count() == 2  # published once each, not by ingest as well
 
 
 def test_an_old_alarm_state_does_not_overwrite_a_newer_value(plant, now):

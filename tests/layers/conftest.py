@@ -3,6 +3,7 @@
 Province A (310000) holds enterprise e1 with a tank-area unit, a tank, sensors, a personnel tag and
 an alarm; province B (320000) holds enterprise e2 with a sensor. Users: a superuser, A's regulator,
 A's emergency commander, e1's operator and B's regulator, each with an API token.
+``every_collection`` adds located rows of every collection in both provinces.
 """
 
 from __future__ import annotations
@@ -14,12 +15,23 @@ import time
 
 import pytest
 import uvicorn
-from django.contrib.gis.geos import Point
+from django.contrib.gis.geos import MultiPolygon, Point
 from django.test import Client
 
-from geo.models import Alarm, PersonnelTag, Quality, User
+from geo.models import (
+    Alarm,
+    ConsequenceZone,
+    EmergencyResource,
+    Fence,
+    PersonnelTag,
+    Quality,
+    Region,
+    Scenario,
+    SensitiveTarget,
+    User,
+)
 from layers.tokens import issue
-from tests.factories import LAT, LON, enterprise, hazard_source, region_chain, sensor, substance, tank
+from tests.factories import LAT, LON, enterprise, hazard_source, region_chain, sensor, square, substance, tank
 
 
 class OgcClient:
@@ -84,6 +96,85 @@ def world(db):
         "users": users,
         "tokens": tokens,
     }
+
+
+@pytest.fixture
+def every_collection(world):
+    """``world`` with located rows of every collection in both provinces, and B's emergency commander.
+
+    ``world["rows"]["a"]`` and ``["b"]`` map each collection id but ``regions`` (public, read whole)
+    to the ids of its rows in province A or B; ``world["users"]["commander_b"]`` commands B.
+    """
+    for region in Region.objects.all():
+        region.boundary = MultiPolygon(square(LON, LAT, 5_000 + 1_000 * len(region.path)), srid=4326)
+        region.save()
+    Alarm.objects.filter(pk=world["alarm"].pk).update(location=Point(LON, LAT, srid=4326))
+    chlorine = world["tank"].substance
+    e2, other = world["e2"], world["other"]
+    source_b = hazard_source(e2, code="HS09")
+    tank_b = tank(source_b, chlorine, 10_000.0, code="T9")
+    alarm_b = Alarm.objects.create(
+        sensor=other, kind="hi", started_at=dt.datetime(2026, 1, 15, 9, tzinfo=dt.UTC), location=other.location
+    )
+    person_b = PersonnelTag.objects.create(
+        enterprise=e2, code="TAG-9", holder="李四", location=Point(LON + 0.05, LAT, srid=4326)
+    )
+    rows = {
+        "a": {
+            "enterprises": {world["e1"].pk},
+            "hazard-sources": {world["source"].pk},
+            "equipment": {world["tank"].pk},
+            "sensors": {world["level"].pk, world["gas"].pk},
+            "alarms": {world["alarm"].pk},
+            "personnel": {world["person"].pk},
+        },
+        "b": {
+            "enterprises": {e2.pk},
+            "hazard-sources": {source_b.pk},
+            "equipment": {tank_b.pk},
+            "sensors": {other.pk},
+            "alarms": {alarm_b.pk},
+            "personnel": {person_b.pk},
+        },
+    }
+    for side, ent, regions in (("a", world["e1"], world["a"]), ("b", e2, world["b"])):
+        lon = ent.site.centroid.x
+        fence = Fence.objects.create(enterprise=ent, name="罐区禁区", kind="restricted", area=square(lon, LAT, 40))
+        scenario = Scenario.objects.create(
+            name="T1 泄漏", kind="toxic", enterprise=ent, substance=chlorine, source=Point(lon, LAT, srid=4326)
+        )
+        zone = ConsequenceZone.objects.create(
+            scenario=scenario,
+            endpoint="AEGL-2",
+            threshold=2.0,
+            threshold_unit="ppm",
+            severity="orange",
+            area=MultiPolygon(square(lon, LAT, 300), srid=4326),
+            max_distance_m=300.0,
+        )
+        station = EmergencyResource.objects.create(
+            name="园区消防站", kind="fire_station", region=regions["park"], location=Point(lon + 0.01, LAT, srid=4326)
+        )
+        school = SensitiveTarget.objects.create(
+            name="学校",
+            kind="school",
+            region=regions["county"],
+            area=MultiPolygon(square(lon, LAT + 0.02, 100)),
+            population=800,
+        )
+        rows[side].update(
+            {
+                "fences": {fence.pk},
+                "consequence-zones": {zone.pk},
+                "emergency-resources": {station.pk},
+                "sensitive-targets": {school.pk},
+            }
+        )
+    commander_b = User.objects.create(username="commander_b", region=world["b"]["province"], role="emergency")
+    world["users"]["commander_b"] = commander_b
+    world["tokens"]["commander_b"] = issue(commander_b, "commander_b client")[1]
+    world["rows"] = rows
+    return world
 
 
 @pytest.fixture

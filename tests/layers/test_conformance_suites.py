@@ -20,10 +20,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.gis.geos import MultiPolygon, Point
-
-from geo.models import Alarm, ConsequenceZone, EmergencyResource, Fence, Region, Scenario, SensitiveTarget
-from tests.factories import LAT, LON, square
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,40 +37,6 @@ DEFECTIVE = {
     "test_filter.py::test_ct9": "depends on test_ct3",
     "test_filter.py::test_ct10": "refers to the undefined name CQL2_FILTER_LANG",
 }
-
-
-@pytest.fixture
-def every_collection(world):
-    """``world`` with at least one located feature in every collection (ogctests validates one of each)."""
-    for region in Region.objects.all():
-        region.boundary = MultiPolygon(square(LON, LAT, 5_000 + 1_000 * len(region.path)), srid=4326)
-        region.save()
-    Alarm.objects.filter(pk=world["alarm"].pk).update(location=Point(LON, LAT, srid=4326))
-    Fence.objects.create(enterprise=world["e1"], name="罐区禁区", kind="restricted", area=square(LON, LAT, 40))
-    chlorine = world["tank"].substance
-    scenario = Scenario.objects.create(
-        name="T1 泄漏", kind="toxic", enterprise=world["e1"], substance=chlorine, source=Point(LON, LAT, srid=4326)
-    )
-    ConsequenceZone.objects.create(
-        scenario=scenario,
-        endpoint="AEGL-2",
-        threshold=2.0,
-        threshold_unit="ppm",
-        severity="orange",
-        area=MultiPolygon(square(LON, LAT, 300), srid=4326),
-        max_distance_m=300.0,
-    )
-    EmergencyResource.objects.create(
-        name="园区消防站", kind="fire_station", region=world["a"]["park"], location=Point(LON + 0.01, LAT, srid=4326)
-    )
-    SensitiveTarget.objects.create(
-        name="学校",
-        kind="school",
-        region=world["a"]["county"],
-        area=MultiPolygon(square(LON, LAT + 0.02, 100)),
-        population=800,
-    )
-    return world
 
 
 def ogctests_python() -> str:

@@ -114,3 +114,40 @@ def test_an_unknown_token_is_refused_with_401(world, as_user):
     response = as_user(None).get(SENSORS, HTTP_AUTHORIZATION="Bearer hzm_not-a-token")
     assert response.status_code == 401
     assert response.json()["code"] == "Unauthorized"
+
+
+def test_an_edit_through_the_orm_moves_the_version_and_the_tile_at_the_new_version_holds_it(
+    world, as_user, tile_dir, django_capture_on_commit_callbacks
+):
+    """Not only acquisition: any save of a registry row (the admin, the shell) publishes an event."""
+    client = as_user(world["users"]["admin"])
+    sensor = world["sensors"][0]
+    old = tilejson_version(client, "sensors")
+    before = read_tile(body(client.get(f"{SENSORS}?v={old}")), Z, X, Y, tile_dir)["sensors"][sensor.pk]
+    assert before.properties["tag"] == "LT-101"
+    with django_capture_on_commit_callbacks(execute=True):
+        sensor.tag = "LT-102"
+        sensor.save()
+    new = tilejson_version(client, "sensors")
+    assert new > old
+    assert client.get(f"{SENSORS}?v={old}")["Cache-Control"] == "private, no-cache"  # no longer cached for a day
+    response = client.get(f"{SENSORS}?v={new}")
+    assert response["Cache-Control"].startswith("private, max-age=")
+    assert read_tile(body(response), Z, X, Y, tile_dir)["sensors"][sensor.pk].properties["tag"] == "LT-102"
+
+
+def test_an_edit_of_a_layer_without_live_attributes_moves_the_version_of_the_map(
+    world, as_user, tile_dir, django_capture_on_commit_callbacks
+):
+    """The map is versioned, and hazard sources are one of its layers."""
+    client = as_user(world["users"]["admin"])
+    source = world["sources"][0]
+    old = tilejson_version(client, "map")
+    with django_capture_on_commit_callbacks(execute=True):
+        source.name = "一号罐区"
+        source.save()
+    new = tilejson_version(client, "map")
+    assert new > old
+    z, x, y = tile_of(LON, LAT, 16)
+    tile = read_tile(body(client.get(f"/tiles/map/{z}/{x}/{y}.mvt?v={new}")), z, x, y, tile_dir)
+    assert tile["hazard-sources"][source.pk].properties["name"] == "一号罐区"

@@ -1,0 +1,89 @@
+"""Every save and delete of a registry model publishes an event, so the live stream and tile versions follow.
+
+This is the one general way a change reaches the map: whatever saves or deletes a row of a
+collection of ``layers.registry`` (the admin, a form, the shell, another app's code) sends Django's
+``post_save`` or ``post_delete``, connected here for each collection's model (``connect``, called
+by ``LayersConfig.ready``):
+
+- a save publishes ``create`` or ``update`` whose properties are the collection's public
+  attributes as stored (``Collection.values``, without the geometry) and whose location is the
+  feature's point (a point on the surface of an area);
+- a delete publishes ``delete`` with no properties, its scope and location taken from the row as
+  it was.
+
+The event is written when the transaction commits (``transaction.on_commit``), in a statement of
+its own: its id is drawn only after the change is visible to every reader, so a tile rendered at
+version v (``tiles.versions``: the latest event id) holds every change whose event id is ≤ v. A
+change rolled back publishes nothing.
+
+Writes that bypass ``save()`` and ``delete()`` send no signal — ``QuerySet.update``,
+``bulk_create``, raw SQL, such as acquisition's ingest of live values — and publish their own
+events with ``geo.events.publish_many``; a row saved with ``save()`` must not be published again
+by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+from geo.events import event_for
+from geo.models import Event
+from layers.registry import COLLECTIONS, Collection
+
+log = logging.getLogger(__name__)
+
+BY_MODEL: dict[type[Model], Collection] = {entry.model: entry for entry in COLLECTIONS.values()}
+
+
+def point_of(geometry: GEOSGeometry | None) -> Point | None:
+    """Where an event about a feature lies: the point itself, or a point on the surface of a line or area."""
+    if geometry is None or geometry.empty:
+        return None
+    return geometry if isinstance(geometry, Point) else geometry.point_on_surface
+
+
+def publish_stored(entry: Collection, pk: int, action: str, using: str = "default") -> Event | None:
+    """Publish the row ``pk`` of ``entry`` as it is stored now; None when it is gone (its delete publishes that)."""
+    rows = entry.model._default_manager.using(using).filter(pk=pk)
+    feature = rows.first()
+    if feature is None:
+        return None
+    properties = entry.values(rows).get()
+    geometry = properties.pop(entry.geometry_field)
+    del properties["pk"]
+    event = event_for(entry.id, feature, properties, action, point_of(geometry))
+    event.save(using=using)
+    return event
+
+
+def saved(sender: type[Model], instance: Model, created: bool, using: str, **_kwargs) -> None:
+    """``post_save``: publish the row once the transaction commits."""
+    action = Event.Action.CREATE if created else Event.Action.UPDATE
+    publish = functools.partial(publish_stored, BY_MODEL[sender], instance.pk, action, using)
+    transaction.on_commit(publish, using=using, robust=True)
+
+
+def deleted(sender: type[Model], instance: Model, using: str, **_kwargs) -> None:
+    """``post_delete``: publish the deletion once the transaction commits, with the scope the row had."""
+    entry = BY_MODEL[sender]
+    location = point_of(getattr(instance, entry.geometry_field))
+    try:
+        event = event_for(entry.id, instance, {}, Event.Action.DELETE, location)
+    except ObjectDoesNotExist:  # a row it belonged to went first in the same cascade: only superusers see it
+        log.warning("%s %s deleted after the rows it belonged to; its event carries no scope", entry.id, instance.pk)
+        event = Event(collection=entry.id, feature_id=instance.pk, action=Event.Action.DELETE, location=location)
+    transaction.on_commit(functools.partial(event.save, using=using), using=using, robust=True)
+
+
+def connect() -> None:
+    """Connect ``saved`` and ``deleted`` to the model of every collection of the registry."""
+    for model, entry in BY_MODEL.items():
+        post_save.connect(saved, sender=model, dispatch_uid=f"layers-publish-save-{entry.id}")
+        post_delete.connect(deleted, sender=model, dispatch_uid=f"layers-publish-delete-{entry.id}")
