@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 
+from geo.models import Region
 from layers.models import ApiToken
 from layers.tokens import authenticate, digest, issue, revoke
 
@@ -110,14 +111,23 @@ def test_personnel_are_visible_to_their_enterprise_and_emergency_roles_only(worl
     assert as_user("commander").get(f"collections/personnel/items/{person}").status_code == 200
 
 
-def test_queries_of_every_collection_pass_through_the_scope(world, as_user):
+def test_every_collection_shows_each_commander_exactly_the_rows_of_their_province(every_collection, as_user):
+    """Each collection holds rows in both provinces; A's and B's emergency commanders (who see personnel too)
+    read exactly their own province's rows, and the public regions whole."""
     from layers.registry import COLLECTIONS
 
+    rows = every_collection["rows"]
     for collection_id in COLLECTIONS:
-        outsider = as_user("outsider").get(f"collections/{collection_id}/items").json()["features"]
-        insider = as_user("regulator").get(f"collections/{collection_id}/items").json()["features"]
-        if collection_id != "regions":
-            assert not {f["id"] for f in outsider} & {f["id"] for f in insider}, collection_id
+        seen = {}
+        for side, who in (("a", "commander"), ("b", "commander_b")):
+            response = as_user(who).get(f"collections/{collection_id}/items", {"limit": 1000})
+            assert response.status_code == 200, (collection_id, response.json())
+            seen[side] = {f["id"] for f in response.json()["features"]}
+        if collection_id == "regions":
+            assert seen["a"] == seen["b"] == set(Region.objects.values_list("pk", flat=True))
+            continue
+        assert rows["a"][collection_id] and rows["b"][collection_id], collection_id
+        assert (seen["a"], seen["b"]) == (rows["a"][collection_id], rows["b"][collection_id]), collection_id
 
 
 def test_create_token_prints_the_token_once_and_stores_its_digest(world):
