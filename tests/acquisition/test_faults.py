@@ -1,18 +1,23 @@
-"""Faults end to end over Mosquitto: broker stopped and restarted, agent killed with SIGKILL and restarted,
-messages replayed, tampered with or signed by an unknown device. Afterwards the history holds every
-sample exactly once and the bad messages are refused and logged.
+"""Faults end to end over MQTT: the broker stopped and restarted, the centre away, the network cut, the agent
+killed with SIGKILL and restarted, messages replayed, tampered with or signed by an unknown device.
+Afterwards the history holds every sample exactly once and the bad messages are refused and logged.
 
-The broker outage stops the Mosquitto on 127.0.0.1:1883 (by the process id in its pid file) and starts it
-again with ``mosquitto -d -c /etc/mosquitto/mosquitto.conf``; it is running again when the test ends.
+Every test runs its own Mosquitto (``tests.acquisition.broker``, on a free port, persistence in the
+test's directory) and stops it itself: the shared broker on 127.0.0.1:1883 is never touched.
+
+The broker outage lasts ``OUTAGE_S``: 30 s by default, 2 minutes with ``HAZMAP_LONG_FAULTS=1`` (what
+the issue asks for; the suite stays fast without it, and the short outage always runs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import itertools
 import logging
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -26,53 +31,32 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from acquisition import envelope, keys, sm
 from acquisition.agent import Collector
-from acquisition.batch import Sample
+from acquisition.batch import Batch, Sample
 from acquisition.centre import Centre
+from acquisition.conf import Broker
+from acquisition.envelope import DUPLICATE
 from acquisition.mqtt import MqttCentre, MqttTransport, up_topic
 from acquisition.outbox import Outbox
 from acquisition.uplink import Uplink
 from geo.models import Reading
+from tests.acquisition.broker import own_mosquitto  # noqa: F401 - fixture
 from tests.acquisition.conftest import free_port
 from tests.acquisition.peers import Peer
-from tests.acquisition.test_mqtt import BROKER, mosquitto_is_running, names  # noqa: F401 - fixtures
 from tests.acquisition.test_uplink import point_map, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MOSQUITTO_CONF = "/etc/mosquitto/mosquitto.conf"
-MOSQUITTO_PID = Path("/run/mosquitto/mosquitto.pid")
-
-
-def broker_up() -> bool:
-    import socket
-
-    try:
-        socket.create_connection((BROKER.host, BROKER.port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def stop_broker() -> None:
-    pid = int(MOSQUITTO_PID.read_text().split()[0])
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while broker_up() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not broker_up(), "Mosquitto did not stop"
-
-
-def start_broker() -> None:
-    if not broker_up():
-        subprocess.run(["mosquitto", "-d", "-c", MOSQUITTO_CONF], check=True)
-    deadline = time.monotonic() + 20
-    while not broker_up() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert broker_up(), "Mosquitto did not start again"
+LONG = os.environ.get("HAZMAP_LONG_FAULTS") == "1"
+OUTAGE_S = 120.0 if LONG else 30.0
+PREFIX, CENTRE_ID, AGENT_ID = "hazmap-test", "centre-test", "agent-test"
+STEP = dt.timedelta(milliseconds=50)
 
 
 class Feeder(threading.Thread):
-    """Feeds one sample every 50 ms to a collector and flushes every 200 ms, counting what it fed."""
+    """Feeds one sample every 50 ms to a collector and flushes every 200 ms, counting what it fed.
+
+    The n-th sample is dated ``start_time + n × 50 ms`` (in the past, so that the centre takes it).
+    """
 
     def __init__(self, collector: Collector, key: str) -> None:
         super().__init__(daemon=True)
@@ -83,28 +67,32 @@ class Feeder(threading.Thread):
 
     def run(self) -> None:
         while not self.halt.is_set():
-            moment = self.start_time + dt.timedelta(milliseconds=50 * self.fed)
-            self.collector.samples([Sample(self.key, moment, float(self.fed % 20))])
+            self.collector.samples([Sample(self.key, self.start_time + STEP * self.fed, float(self.fed % 20))])
             self.fed += 1
             if self.fed % 4 == 0:
                 self.collector.flush()
             time.sleep(0.05)
         self.collector.flush()
 
+    def times(self) -> list[dt.datetime]:
+        """The time of every sample fed, in order."""
+        return [self.start_time + STEP * n for n in range(self.fed)]
 
-def test_a_broker_outage_loses_nothing_and_duplicates_nothing(plant, device, tmp_path, names):  # noqa: F811
-    prefix, centre_id, agent_id = names
+
+def history(sensor) -> list[dt.datetime]:
+    return list(Reading.objects.filter(sensor=sensor).order_by("time").values_list("time", flat=True))
+
+
+def mqtt_uplink(outbox: Outbox, broker: Broker, device, centre: Centre, **options) -> Uplink:
+    transport = MqttTransport(broker, "GW-001", PREFIX, client_id=AGENT_ID)
+    return Uplink(outbox, transport, "GW-001", device.key, centre.public_key, **options)
+
+
+def test_a_broker_outage_loses_nothing_and_duplicates_nothing(plant, device, tmp_path, own_mosquitto):  # noqa: F811
     centre = Centre(sm.generate_private_key())
-    listener = MqttCentre(centre, BROKER, prefix, client_id=centre_id)
+    listener = MqttCentre(centre, own_mosquitto.broker, PREFIX, client_id=CENTRE_ID)
     outbox = Outbox(tmp_path / "outbox.sqlite3")
-    uplink = Uplink(
-        outbox,
-        MqttTransport(BROKER, "GW-001", prefix, client_id=agent_id),
-        "GW-001",
-        device.key,
-        centre.public_key,
-        ack_timeout_s=5.0,
-    )
+    uplink = mqtt_uplink(outbox, own_mosquitto.broker, device, centre, ack_timeout_s=5.0)
     collector = Collector(point_map(plant), outbox, on_flush=uplink.notify)
     feeder = Feeder(collector, plant.key(plant.gas))
     listener.start()
@@ -113,30 +101,178 @@ def test_a_broker_outage_loses_nothing_and_duplicates_nothing(plant, device, tmp
         wait_for(listener.connected.is_set)
         feeder.start()
         time.sleep(3)
-        stop_broker()
-        try:
-            time.sleep(30)  # the agent keeps collecting into its outbox
-            assert outbox.backlog().samples > 0
-        finally:
-            start_broker()
+        own_mosquitto.stop()
+        assert not own_mosquitto.listening()
+        time.sleep(OUTAGE_S)  # the agent keeps collecting into its outbox
+        assert outbox.backlog().samples > 0
+        own_mosquitto.start()
         time.sleep(3)
         feeder.halt.set()
         feeder.join()
-        wait_for(uplink.idle, timeout=90, what="the backlog to drain after the outage")
+        wait_for(uplink.idle, timeout=90, what=f"the backlog to drain after an outage of {OUTAGE_S:g} s")
     finally:
         feeder.halt.set()
         uplink.stop()
         listener.stop()
-        start_broker()
-    assert Reading.objects.filter(sensor=plant.gas).count() == feeder.fed
-    assert feeder.fed > 600
+    assert feeder.fed > 20 * OUTAGE_S
+    assert history(plant.gas) == feeder.times()
+
+
+def test_messages_published_while_the_centre_is_away_wait_in_its_session_and_arrive_once(
+    plant,
+    device,
+    tmp_path,
+    own_mosquitto,  # noqa: F811
+):
+    centre = Centre(sm.generate_private_key())
+    listener = MqttCentre(centre, own_mosquitto.broker, PREFIX, client_id=CENTRE_ID)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    # The agent never sends a message again within the test: whatever reaches the centre came from the
+    # broker's queue of the centre's persistent session.
+    uplink = mqtt_uplink(outbox, own_mosquitto.broker, device, centre, window=1000, ack_timeout_s=600.0)
+    collector = Collector(point_map(plant), outbox, on_flush=uplink.notify)
+    feeder = Feeder(collector, plant.key(plant.gas))
+    listener.start()
+    uplink.start()
+    readings = Reading.objects.filter(sensor=plant.gas)
+    try:
+        wait_for(listener.connected.is_set)
+        feeder.start()
+        wait_for(lambda: readings.count() > 20, what="the first samples at the centre")
+        listener.stop()
+        away = readings.count()
+        time.sleep(10)  # the agent goes on publishing (QoS 1) to the centre's session
+        assert readings.count() == away and not uplink.idle()
+        listener = MqttCentre(centre, own_mosquitto.broker, PREFIX, client_id=CENTRE_ID)
+        listener.start()
+        time.sleep(2)
+        feeder.halt.set()
+        feeder.join()
+        wait_for(uplink.idle, timeout=30, what="the messages queued for the centre to arrive and be acknowledged")
+    finally:
+        feeder.halt.set()
+        uplink.stop()
+        listener.stop()
+    assert history(plant.gas) == feeder.times()
+    assert uplink.acks[DUPLICATE] == 0
+
+
+class CuttableProxy:
+    """A TCP proxy from a free port of 127.0.0.1 to ``target``, in a thread of its own.
+
+    ``cut`` resets every connection through it (RST) and closes its port, so that new connections are
+    refused, until ``restore`` opens the port again: a network cut between agent and broker.
+    """
+
+    def __init__(self, target: Broker) -> None:
+        self.target = target
+        self.address = Broker("127.0.0.1", free_port())
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="proxy", daemon=True)
+        self.server: asyncio.Server | None = None
+        self.connections: set[asyncio.StreamWriter] = set()
+        self.accepted = 0
+
+    def _call(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(10)
+
+    def start(self) -> None:
+        self.thread.start()
+        self.restore()
+
+    def restore(self) -> None:
+        self._call(self._listen())
+
+    def cut(self) -> None:
+        self._call(self._cut())
+
+    def stop(self) -> None:
+        self.cut()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    async def _listen(self) -> None:
+        self.server = await asyncio.start_server(self._serve, self.address.host, self.address.port)
+
+    async def _cut(self) -> None:
+        for writer in list(self.connections):
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close sends RST
+            writer.transport.abort()
+        self.connections.clear()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(self.target.host, self.target.port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.connections |= {writer, upstream_writer}
+        await asyncio.gather(
+            self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer), return_exceptions=True
+        )
+        self.connections -= {writer, upstream_writer}
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.transport.abort()
+
+
+def test_a_network_cut_between_agent_and_broker_loses_nothing_and_duplicates_nothing(
+    plant,
+    device,
+    tmp_path,
+    own_mosquitto,  # noqa: F811
+):
+    proxy = CuttableProxy(own_mosquitto.broker)
+    proxy.start()
+    centre = Centre(sm.generate_private_key())
+    listener = MqttCentre(centre, own_mosquitto.broker, PREFIX, client_id=CENTRE_ID)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    uplink = mqtt_uplink(outbox, proxy.address, device, centre, ack_timeout_s=5.0)
+    collector = Collector(point_map(plant), outbox, on_flush=uplink.notify)
+    feeder = Feeder(collector, plant.key(plant.gas))
+    listener.start()
+    uplink.start()
+    try:
+        wait_for(lambda: listener.connected.is_set() and uplink.transport.connected())
+        feeder.start()
+        time.sleep(3)
+        proxy.cut()
+        wait_for(lambda: not uplink.transport.connected(), what="the agent to notice the cut")
+        accepted = proxy.accepted
+        time.sleep(20)
+        assert outbox.backlog().samples > 0 and not uplink.transport.connected()
+        assert proxy.accepted == accepted  # refused, not accepted and dropped
+        proxy.restore()
+        time.sleep(3)
+        feeder.halt.set()
+        feeder.join()
+        wait_for(uplink.idle, timeout=90, what="the backlog to drain after the cut")
+    finally:
+        feeder.halt.set()
+        uplink.stop()
+        listener.stop()
+        proxy.stop()
+    assert feeder.fed > 20 * 20
+    assert history(plant.gas) == feeder.times()
 
 
 AGENT_FILE = """
 gateway: GW-001
 key: gw.pem
 centre_key: centre.pem
-uplink: mqtt://127.0.0.1:1883
+uplink: mqtt://127.0.0.1:{broker_port}
 prefix: {prefix}
 client_id: {client_id}
 outbox: outbox.sqlite3
@@ -148,45 +284,70 @@ devices:
     host: 127.0.0.1
     port: {port}
     poll_s: 0.2
-    timeout_s: 0.5
+    timeout_s: 2.0
     points:
-      - {{sensor: T1-LT1, address: 0, type: int16}}
+      - {{sensor: T1-LT1, address: 0, type: uint16}}
 """
+# At the kill, what the agent had not yet written is at most the reads of one flush interval (0.1 s,
+# so one poll of 0.2 s) and the read on the wire: nothing else may be missing.
+UNWRITTEN_AT_MOST = 2
 
 
 def start_agent(config: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "hazmap", "acquire", "--config", str(config)],
-        cwd=os.getcwd(),
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with open(config.parent / "agent.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "hazmap", "acquire", "--config", str(config)],
+            cwd=os.getcwd(),
+            env={**os.environ, "PYTHONPATH": os.getcwd()},
+            stdout=log,
+            stderr=log,
+        )
 
 
-def test_an_agent_killed_mid_stream_loses_only_what_it_had_not_yet_written(plant, device, tmp_path, names):  # noqa: F811
-    prefix, centre_id, agent_id = names
+def outbox_samples(path: Path) -> list[tuple[dt.datetime, float]]:
+    """Every sample (time, value) in the chunks of an outbox file."""
+    outbox = Outbox(path)
+    try:
+        chunks = outbox.pending(0, max_bytes=1 << 40, max_chunks=1 << 30)
+    finally:
+        outbox.close()
+    return [(s.time, s.value) for c in chunks for s in Batch.decode(c.body).samples()]
+
+
+def test_an_agent_killed_mid_stream_loses_only_what_it_had_not_yet_written(plant, device, tmp_path, own_mosquitto):  # noqa: F811
     port = free_port()
-    peer = Peer("modbus_server.js", {"port": port, "unit": 1, "holding": {"0": 42}})
+    # The level gauge reads a register that counts its reads: the values stored tell every reading apart.
+    peer = Peer("modbus_server.js", {"port": port, "unit": 1, "holding": {"0": 1}, "counter": 0})
     keys.write_private_key(tmp_path / "gw.pem", device.key)
     centre = Centre(sm.generate_private_key())
     (tmp_path / "centre.pem").write_bytes(sm.public_key_pem(centre.public_key))
     config = tmp_path / "agent.yaml"
     config.write_text(
-        AGENT_FILE.format(prefix=prefix, client_id=agent_id, owner=plant.enterprise.credit_code, port=port)
+        AGENT_FILE.format(
+            broker_port=own_mosquitto.broker.port,
+            prefix=PREFIX,
+            client_id=AGENT_ID,
+            owner=plant.enterprise.credit_code,
+            port=port,
+        )
     )
-    listener = MqttCentre(centre, BROKER, prefix, client_id=centre_id)
+    listener = MqttCentre(centre, own_mosquitto.broker, PREFIX, client_id=CENTRE_ID)
     listener.start()
     readings = Reading.objects.filter(sensor=plant.level)
     agent = start_agent(config)
     try:
         wait_for(lambda: readings.count() > 20, timeout=60, what="the agent's first samples")
+        listener.stop()  # no acknowledgements for a while: the outbox fills, its messages wait at the broker
+        time.sleep(2)
         os.kill(agent.pid, signal.SIGKILL)
         agent.wait()
         killed = timezone.now()
+        written = outbox_samples(tmp_path / "outbox.sqlite3")  # written, and not yet acknowledged
+        listener = MqttCentre(centre, own_mosquitto.broker, PREFIX, client_id=CENTRE_ID)
+        listener.start()
         time.sleep(3)
         agent = start_agent(config)
-        wait_for(lambda: readings.filter(time__gt=killed + dt.timedelta(seconds=3)).count() > 20, timeout=60)
+        wait_for(lambda: readings.filter(time__gt=killed).count() > 20, timeout=60, what="the restarted agent")
         os.kill(agent.pid, signal.SIGTERM)  # a clean stop writes and sends what it has, and waits for the acks
         agent.wait(60)
         assert Outbox(tmp_path / "outbox.sqlite3").backlog().chunks == 0
@@ -196,28 +357,37 @@ def test_an_agent_killed_mid_stream_loses_only_what_it_had_not_yet_written(plant
             agent.wait()
         listener.stop()
         peer.stop()
-    times = sorted(readings.values_list("time", flat=True))
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    long = [g for g in gaps if g > 1.0]
-    assert len(long) == 1, f"one gap while the agent was dead, not {long}"
-    assert 3.0 <= long[0] < 30.0
-    assert len(times) == len(set(times))
+    stored = list(readings.order_by("time").values_list("time", "value"))
+    assert len(written) >= 5, "the outbox held (almost) nothing at the kill: the test did not kill mid-stream"
+    assert set(written) <= set(stored), "samples written to the outbox before the kill are missing"
+    counts = [int(value) for _, value in stored]
+    assert len(counts) == len(set(counts)), "a reading is stored twice"
+    assert counts == sorted(counts), "readings out of order"
+    before = [int(value) for moment, value in stored if moment < killed]
+    after = [int(value) for moment, value in stored if moment > killed]
+    assert before == list(range(1, len(before) + 1)), "a reading written before the kill is missing"
+    assert after == list(range(after[0], after[0] + len(after))), "a reading after the restart is missing"
+    assert 0 <= after[0] - before[-1] - 1 <= UNWRITTEN_AT_MOST, "more was lost than the agent had not yet written"
 
 
-def test_replayed_tampered_and_foreign_messages_are_refused_and_logged(plant, device, tmp_path, names, caplog):  # noqa: F811
-    prefix, centre_id, agent_id = names
+def test_replayed_tampered_and_foreign_messages_are_refused_and_logged(
+    plant,
+    device,
+    tmp_path,
+    own_mosquitto,  # noqa: F811
+    caplog,
+):
+    broker = own_mosquitto.broker
     centre = Centre(sm.generate_private_key())
-    listener = MqttCentre(centre, BROKER, prefix, client_id=centre_id)
+    listener = MqttCentre(centre, broker, PREFIX, client_id=CENTRE_ID)
     seen: list[bytes] = []
-    spy = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"spy-{agent_id}")
+    spy = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="spy-test")
     spy.on_message = lambda client, userdata, message: seen.append(message.payload)
-    spy.connect(BROKER.host, BROKER.port)
-    spy.subscribe(up_topic(prefix, "GW-001"), qos=1)
+    spy.connect(broker.host, broker.port)
+    spy.subscribe(up_topic(PREFIX, "GW-001"), qos=1)
     spy.loop_start()
     outbox = Outbox(tmp_path / "outbox.sqlite3")
-    uplink = Uplink(
-        outbox, MqttTransport(BROKER, "GW-001", prefix, client_id=agent_id), "GW-001", device.key, centre.public_key
-    )
+    uplink = mqtt_uplink(outbox, broker, device, centre)
     collector = Collector(point_map(plant), outbox, on_flush=uplink.notify)
     listener.start()
     uplink.start()
@@ -243,7 +413,7 @@ def test_replayed_tampered_and_foreign_messages_are_refused_and_logged(plant, de
         with caplog.at_level(logging.WARNING, logger="acquisition.centre"):
             before = listener.received
             for bad in (genuine, bytes(tampered), stranger):
-                spy.publish(up_topic(prefix, "GW-001"), bad, qos=1)
+                spy.publish(up_topic(PREFIX, "GW-001"), bad, qos=1)
             wait_for(lambda: listener.received >= before + 3)
     finally:
         uplink.stop()

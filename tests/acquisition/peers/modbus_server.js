@@ -2,7 +2,9 @@
 // Usage: node modbus_server.js '{"port": 5020, "unit": 1, "holding": {"0": 17000}, "coils": {"3": true}}'
 // It listens on 127.0.0.1 only, prints "ready" once listening, then reads JSON lines on stdin that
 // replace register and coil values: {"holding": {"0": 17001}}. Addresses not given answer with
-// exception 2 (illegal data address).
+// exception 2 (illegal data address). With "counter": 0 the holding register at that address is a
+// read counter: each read answers its value and then adds one (modulo 65536), so that a test can tell
+// from the values it stored whether any reading was lost or stored twice.
 "use strict";
 const readline = require("readline");
 const ModbusRTU = require("modbus-serial");
@@ -10,6 +12,7 @@ const ModbusRTU = require("modbus-serial");
 const config = JSON.parse(process.argv[2]);
 const holding = config.holding || {};
 const coils = config.coils || {};
+const counter = config.counter === undefined ? null : String(config.counter);
 
 function lookup(table, addr) {
   if (!(String(addr) in table)) {
@@ -21,7 +24,11 @@ function lookup(table, addr) {
 }
 
 const vector = {
-  getHoldingRegister: (addr) => lookup(holding, addr),
+  getHoldingRegister: (addr) => {
+    const value = lookup(holding, addr);
+    if (String(addr) === counter) holding[counter] = (value + 1) % 65536;
+    return value;
+  },
   getInputRegister: (addr) => lookup(holding, addr),
   getCoil: (addr) => Boolean(lookup(coils, addr)),
   getDiscreteInput: (addr) => Boolean(lookup(coils, addr)),
