@@ -5,8 +5,9 @@ Afterwards the history holds every sample exactly once and the bad messages are 
 Every test runs its own Mosquitto (``tests.acquisition.broker``, on a free port, persistence in the
 test's directory) and stops it itself: the shared broker on 127.0.0.1:1883 is never touched.
 
-The broker outage lasts ``OUTAGE_S``: 30 s by default, 2 minutes with ``HAZMAP_LONG_FAULTS=1`` (what
-the issue asks for; the suite stays fast without it, and the short outage always runs).
+The broker is stopped for 2 minutes, as the acquisition issue asks; that test takes about 2.5 minutes
+(2 min 8 s measured here: Mosquitto is back when paho's reconnection backoff, which doubles to 30 s,
+next tries, so up to 30 s more).
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ from tests.acquisition.test_uplink import point_map, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LONG = os.environ.get("HAZMAP_LONG_FAULTS") == "1"
-OUTAGE_S = 120.0 if LONG else 30.0
+OUTAGE_S = 120.0
 PREFIX, CENTRE_ID, AGENT_ID = "hazmap-test", "centre-test", "agent-test"
 STEP = dt.timedelta(milliseconds=50)
 
