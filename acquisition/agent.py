@@ -128,11 +128,11 @@ class Collector:
 
     def samples(self, samples: list[Sample]) -> None:
         """Take samples from a connector."""
-        now = dt.datetime.now(dt.UTC)
+        now, arrived = dt.datetime.now(dt.UTC), time.monotonic()
         for sample in samples:
             sample = self.check(sample, now)
             self._samples.append(sample)
-            self._changes += self.rules.sample(sample)
+            self._changes += self.rules.sample(sample, arrived)
             self._note_state(sample.key, sample.time)
         if len(self._samples) >= self.max_samples:
             self.flush()

@@ -5,6 +5,13 @@ about once a second (delays that run out and data that goes stale without a new 
 alarm is raised once and cleared once, as an ``AlarmChange`` that carries the value and threshold
 that caused it; ``Rules.state`` is the sensor's alarm state (``geo.Sensor.AlarmState``).
 
+Two clocks: limits, rates and their delays go by the samples' times (the device's clock); stale data
+and offline go by the agent's, as they are about the samples arriving at all: a sample's arrival is
+the agent's monotonic clock (``time.monotonic``, s) when it came, so that a device whose clock runs
+behind (the agent accepts samples up to an hour old) is not stale while its samples keep coming, and
+a step of the agent's wall clock makes nothing stale either. Their raise and clear are dated on the
+agent's wall clock.
+
 The conditions, for a value v of good or uncertain quality (bad values never move a limit alarm):
 
 ========  ==========================  =====================================  =====
@@ -22,19 +29,24 @@ bad       quality bad                 quality good or uncertain              1
 
 A condition must hold ``on_delay_s`` before its alarm is raised and its clearing condition
 ``off_delay_s`` before it is cleared (ISA-18.2 on- and off-delays); the alarm's time is the moment
-the delay ran out. Levels follow GB/T 50493-2019 §5.5: the first-level alarm is the lower
-set point (hi, lo), the second-level the higher (hihi, lolo).
+the delay ran out. A bad sample breaks the condition's holding: a pending delay of a limit or rate
+alarm starts over with the next usable value, so bad data neither raises nor clears one.
+
+Levels follow GB/T 50493-2019 §5.5: the first-level alarm is the lower set point (hi, lo), the
+second-level the higher (hihi, lolo).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from acquisition.batch import BAD, AlarmChange, Sample, from_us, to_us
 
 # In the order of precedence for a sensor's alarm state (geo.Sensor.AlarmState); rate and stale have no state.
 STATE_PRECEDENCE = ("offline", "bad_quality", "hihi", "lolo", "hi", "lo")
+VALUE_KINDS = ("hihi", "hi", "lo", "lolo", "rate")  # judged on usable values only
 LEVEL = {"hihi": 2, "lolo": 2}
 
 
@@ -73,11 +85,11 @@ class _Condition:
 class PointRules:
     """The alarms of one point."""
 
-    def __init__(self, key: str, limits: Limits, start_us: int) -> None:
+    def __init__(self, key: str, limits: Limits, start_monotonic: float) -> None:
         self.key = key
         self.limits = limits
         self.conditions: dict[str, _Condition] = {}
-        self.last_us = start_us  # time of the last sample (or of the start, for stale data)
+        self.last_arrival = start_monotonic  # agent's monotonic s of the last sample (or of the start)
         self.last_good: tuple[int, float] | None = None  # (time, value) of the last usable value
 
     def _condition(self, kind: str) -> _Condition:
@@ -114,15 +126,19 @@ class PointRules:
         c.active, ended, c.pending = False, c.pending + off_delay, None
         return AlarmChange(self.key, kind, LEVEL.get(kind, 1), from_us(c.started), from_us(ended), c.value, c.threshold)
 
-    def sample(self, t: int, value: float | None, quality: int) -> list[AlarmChange]:
-        """Evaluate every rule on one sample (time in µs)."""
+    def sample(self, t: int, value: float | None, quality: int, arrived: float, arrived_us: int) -> list[AlarmChange]:
+        """Evaluate every rule on one sample: its time ``t`` (µs), its arrival (agent's monotonic s and wall µs)."""
         limits, changes = self.limits, []
         for kind in ("offline", "stale"):
             if kind in self.conditions:
-                changes.append(self._step(kind, False, True, t, value, None, delays=False))
-        self.last_us = max(self.last_us, t)
+                changes.append(self._step(kind, False, True, arrived_us, value, None, delays=False))
+        self.last_arrival = max(self.last_arrival, arrived)
         changes.append(self._step("bad_quality", quality == BAD, quality != BAD, t, value, None))
-        if quality != BAD and value is not None:
+        if quality == BAD or value is None:
+            for kind in VALUE_KINDS:  # not known to have held: delays start over
+                if kind in self.conditions:
+                    self.conditions[kind].pending = None
+        else:
             band = limits.deadband
             if limits.hihi is not None:
                 changes.append(
@@ -149,8 +165,8 @@ class PointRules:
         change = self._step("offline", True, False, t, None, None, delays=False)
         return [change] if change else []
 
-    def tick(self, now: int) -> list[AlarmChange]:
-        """Raise or clear what time alone decides: delays that ran out, data gone stale."""
+    def tick(self, now: int, monotonic: float) -> list[AlarmChange]:
+        """Raise or clear what time alone decides: delays that ran out (``now``, µs), data gone stale (monotonic s)."""
         changes = []
         for kind, c in self.conditions.items():
             if c.pending is None or kind in ("offline", "stale"):
@@ -161,9 +177,9 @@ class PointRules:
                 changes.append(self._step(kind, not c.active, c.active, due, c.value, c.threshold))
         stale = self.limits.stale_after_s
         if stale is not None and not self._active("offline"):
-            due = self.last_us + int(stale * 1e6)
-            if now >= due:
-                changes.append(self._step("stale", True, False, due, None, stale, delays=False))
+            late = monotonic - (self.last_arrival + stale)
+            if late >= 0:
+                changes.append(self._step("stale", True, False, now - int(late * 1e6), None, stale, delays=False))
         return [c for c in changes if c is not None]
 
     def _active(self, kind: str) -> bool:
@@ -183,26 +199,50 @@ class PointRules:
 
 
 class Rules:
-    """The alarm rules of every point of an agent, by sensor key."""
+    """The alarm rules of every point of an agent, by sensor key.
 
-    def __init__(self, limits: dict[str, Limits], start: dt.datetime | None = None) -> None:
+    ``start`` and ``monotonic`` are the agent's wall and monotonic clocks now (defaults: the real
+    ones); tests pass their own.
+    """
+
+    def __init__(
+        self, limits: dict[str, Limits], start: dt.datetime | None = None, monotonic: float | None = None
+    ) -> None:
         start_us = to_us(start or dt.datetime.now(dt.UTC))
-        self.points = {key: PointRules(key, lim, start_us) for key, lim in limits.items()}
+        start_monotonic = time.monotonic() if monotonic is None else monotonic
+        self._anchor = (start_us, start_monotonic)  # the wall clock at a moment of the monotonic one
+        self.points = {key: PointRules(key, lim, start_monotonic) for key, lim in limits.items()}
 
-    def sample(self, sample: Sample) -> list[AlarmChange]:
-        """Evaluate the rules of the sample's point; a point without rules raises nothing."""
+    def _wall_us(self, monotonic: float) -> int:
+        """The agent's wall-clock time (µs) of a moment of its monotonic clock."""
+        wall_us, at = self._anchor
+        return wall_us + int((monotonic - at) * 1e6)
+
+    def sample(self, sample: Sample, arrived: float | None = None) -> list[AlarmChange]:
+        """Evaluate the rules of the sample's point; a point without rules raises nothing.
+
+        ``arrived`` is when the sample reached the agent, on its monotonic clock (s; default now).
+        """
         rules = self.points.get(sample.key)
-        return rules.sample(to_us(sample.time), sample.value, sample.quality) if rules else []
+        if rules is None:
+            return []
+        arrived = time.monotonic() if arrived is None else arrived
+        return rules.sample(to_us(sample.time), sample.value, sample.quality, arrived, self._wall_us(arrived))
 
     def offline(self, key: str, time: dt.datetime) -> list[AlarmChange]:
         """The point's device stopped answering at ``time``."""
         rules = self.points.get(key)
         return rules.offline(to_us(time)) if rules else []
 
-    def tick(self, now: dt.datetime) -> list[AlarmChange]:
-        """Raise and clear what time alone decides, for every point."""
+    def tick(self, now: dt.datetime, monotonic: float | None = None) -> list[AlarmChange]:
+        """Raise and clear what time alone decides, for every point.
+
+        ``now`` is the agent's wall clock, ``monotonic`` its monotonic clock at the same moment (s; default now).
+        """
+        monotonic = time.monotonic() if monotonic is None else monotonic
         now_us = to_us(now)
-        return [change for rules in self.points.values() for change in rules.tick(now_us)]
+        self._anchor = (now_us, monotonic)
+        return [change for rules in self.points.values() for change in rules.tick(now_us, monotonic)]
 
     def state(self, key: str) -> str:
         rules = self.points.get(key)
