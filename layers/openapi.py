@@ -3,7 +3,7 @@
 pygeoapi's own document refers to schemas on schemas.opengis.net (unreachable offline, so tools
 that resolve them fail) and declares every unknown query parameter as allowed; this one holds every
 schema it uses, declares exactly the parameters the server accepts (an unknown one is a 400), the
-CQL2 filter parameters, the CRSs, the bearer token and the processes.
+CQL2 filter parameters, the CRSs, the bearer token, the processes and the paths of OGC API – Tiles.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from layers.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from layers.processes import REQUEST_SCHEMAS
 from layers.provider import json_schema
 from layers.registry import COLLECTIONS
+from tiles import grid
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
+MVT = "application/vnd.mapbox-vector-tile"
 
 
 def _ref(kind: str, name: str) -> dict:
@@ -92,6 +94,31 @@ PARAMETERS = {
         "schema": {"type": "integer", "minimum": 1},
         "description": "Identifier of a feature.",
     },
+}
+
+
+def _path(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+# OGC API – Tiles (OGC 20-057): the same tiles as /tiles/ serves (tiles/README.md).
+TILE_PARAMETERS = {
+    "f-json": _query("f", {"type": "string", "enum": ["json"]}, "Response format: JSON only."),
+    "f-mvt": _query("f", {"type": "string", "enum": ["mvt"]}, "Tile format: Mapbox Vector Tile only."),
+    "v": _query(
+        "v",
+        {"type": "integer", "minimum": 0},
+        "The tileset's version (the latest event id of its collections, as in TileJSON's tile URL): "
+        "a tile fetched with the current version may be cached; with another, it must be revalidated.",
+    ),
+    "tileMatrixSetId": _path("tileMatrixSetId", {"type": "string", "enum": [grid.ID]}, "The tiling scheme."),
+    "tileMatrix": _path(
+        "tileMatrix",
+        {"type": "string", "enum": [str(z) for z in range(grid.MAX_ZOOM + 1)]},
+        "The tile matrix (zoom level) of WebMercatorQuad.",
+    ),
+    "tileRow": _path("tileRow", {"type": "integer", "minimum": 0}, "Row of the tile, from the north (y)."),
+    "tileCol": _path("tileCol", {"type": "integer", "minimum": 0}, "Column of the tile, from the west (x)."),
 }
 
 LINK = {
@@ -208,6 +235,32 @@ SCHEMAS = {
         "properties": {"processes": {"type": "array", "items": {"type": "object"}}, "links": LINKS},
     },
     "process": {"type": "object", "required": ["id", "version"], "properties": {"id": {"type": "string"}}},
+    "tileMatrixSets": {
+        "type": "object",
+        "required": ["tileMatrixSets"],
+        "properties": {"tileMatrixSets": {"type": "array", "items": {"type": "object"}}},
+    },
+    "tileMatrixSet": {
+        "type": "object",
+        "required": ["id", "crs", "tileMatrices"],
+        "properties": {"id": {"type": "string"}, "crs": {"type": "string"}, "tileMatrices": {"type": "array"}},
+    },
+    "tileSets": {
+        "type": "object",
+        "required": ["tilesets"],
+        "properties": {"tilesets": {"type": "array", "items": {"type": "object"}}, "links": LINKS},
+    },
+    "tileSet": {
+        "type": "object",
+        "required": ["dataType", "crs", "links"],
+        "properties": {
+            "dataType": {"type": "string", "enum": ["vector"]},
+            "crs": {"type": "string"},
+            "tileMatrixSetURI": {"type": "string"},
+            "links": LINKS,
+            "layers": {"type": "array", "items": {"type": "object"}},
+        },
+    },
 }
 
 
@@ -229,6 +282,15 @@ RESPONSES = {
     "InvalidParameter": _response("A query parameter is unknown or invalid.", "exception", html=False),
     "Unauthorized": _response("Sign in, or send an API token, to use this resource.", "exception", html=False),
     "NotFound": _response("No such resource (or not in the user's scope).", "exception", html=False),
+    "TileMatrixSets": _response("The tiling schemes.", "tileMatrixSets", html=False),
+    "TileMatrixSet": _response("One tiling scheme.", "tileMatrixSet", html=False),
+    "TileSets": _response("The vector tilesets.", "tileSets", html=False),
+    "TileSet": _response("A vector tileset: its layers, attributes and tile URL template.", "tileSet", html=False),
+    "Tile": {
+        "description": "A Mapbox Vector Tile (gzip-encoded when the client accepts it).",
+        "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+    },
+    "EmptyTile": {"description": "No feature the user may see lies in this tile."},
 }
 ERRORS = {
     "400": _ref("responses", "InvalidParameter"),
@@ -297,6 +359,43 @@ def _collection_paths(collection_id: str) -> dict:
                 f"{collection_id}: schema", tag, f"get{camel}Schema", _common(), "JsonSchema", errors=("400",)
             )
         },
+        **_tile_paths(base, collection_id, camel, entry.public),
+    }
+
+
+def _tile_paths(base: str, tag: str, name: str, public: bool) -> dict:
+    """The OGC API – Tiles paths under ``base`` ("" for the dataset's ``map``, else ``/collections/{id}``)."""
+    tms, f_json = _ref("parameters", "tileMatrixSetId"), _ref("parameters", "f-json")
+    address = [_ref("parameters", n) for n in ("tileMatrix", "tileRow", "tileCol", "f-mvt", "v")]
+    auth = () if public else ("401",)
+    tile = _operation(f"{tag}: a vector tile", tag, f"get{name}Tile", [tms, *address], "Tile", ("400", *auth, "404"))
+    tile["responses"]["204"] = _ref("responses", "EmptyTile")
+    return {
+        f"{base}/tiles": {
+            "get": _operation(
+                f"{tag}: vector tilesets", tag, f"get{name}TileSets", [f_json], "TileSets", ("400", *auth)
+            )
+        },
+        f"{base}/tiles/{{tileMatrixSetId}}": {
+            "get": _operation(
+                f"{tag}: the vector tileset", tag, f"get{name}TileSet", [tms, f_json], "TileSet", ("400", *auth, "404")
+            )
+        },
+        f"{base}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}": {"get": tile},
+    }
+
+
+def _tiling_scheme_paths() -> dict:
+    tms, f_json = _ref("parameters", "tileMatrixSetId"), _ref("parameters", "f-json")
+    return {
+        "/tileMatrixSets": {
+            "get": _operation("Tiling schemes", "tiles", "getTileMatrixSets", [f_json], "TileMatrixSets")
+        },
+        "/tileMatrixSets/{tileMatrixSetId}": {
+            "get": _operation(
+                "A tiling scheme", "tiles", "getTileMatrixSet", [tms, f_json], "TileMatrixSet", ("400", "404")
+            )
+        },
     }
 
 
@@ -351,6 +450,8 @@ def document(config: dict) -> dict:
     }
     for collection_id in collections:
         paths.update(_collection_paths(collection_id))
+    paths.update(_tiling_scheme_paths())
+    paths.update(_tile_paths("", "tiles", "Dataset", public=True))  # anonymous clients get the public layers
     responses = dict(RESPONSES)
     if processes:
         paths.update(_process_paths(processes))
@@ -362,7 +463,8 @@ def document(config: dict) -> dict:
             "title": "hazmap OGC API",
             "version": "1.0.0",
             "description": (
-                "OGC API – Features (Parts 1, 2 and 3) and Processes for hazardous-chemical major hazard sources. "
+                "OGC API – Features (Parts 1, 2 and 3), Tiles (vector tiles in WebMercatorQuad) and Processes for "
+                "hazardous-chemical major hazard sources. "
                 "Sign in, or send an API token as `Authorization: Bearer <token>` (or `?token=`), to read more "
                 "than the public collections."
             ),
@@ -376,7 +478,7 @@ def document(config: dict) -> dict:
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "token": {"type": "apiKey", "in": "query", "name": "token"},
             },
-            "parameters": PARAMETERS,
+            "parameters": {**PARAMETERS, **TILE_PARAMETERS},
             "schemas": SCHEMAS,
             "responses": responses,
         },

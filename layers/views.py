@@ -50,9 +50,11 @@ from layers.auth import AuthenticationFailed, csrf_refusal, request_user
 from layers.processes import PROCESSES
 from layers.provider import RegistryProvider, acting_as
 from layers.registry import COLLECTIONS
+from tiles import ogc as tiles_ogc
 
 CONFORMANCE = sorted(
-    {
+    set(tiles_ogc.CONFORMANCE)
+    | {
         "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -199,19 +201,36 @@ def _collection(ogc: OgcRequest, collection_id: str):
 # --- landing, conformance, API document, collections ----------------------------------------------
 
 
+def _json_body(response: HttpResponse) -> dict | None:
+    """The JSON document of a successful response of pygeoapi's, to amend; None for HTML or an error."""
+    if response.status_code != HTTPStatus.OK or not response.get("Content-Type", "").startswith("application/json"):
+        return None
+    return json.loads(response.content)
+
+
 @ogc_view()
 def landing(ogc: OgcRequest) -> HttpResponse:
+    """pygeoapi's landing page, with the links to OGC API – Tiles (``tiles.ogc``) in place of its own.
+
+    pygeoapi links its own tile matrix sets, which hazmap does not serve; the processes and jobs are
+    only shown to signed-in users.
+    """
     response = ogc.call(landing_page)
-    if response.status_code == HTTPStatus.OK and ogc.api_request.format in (None, F_JSON):
+    body = _json_body(response)
+    if body is not None:
         served = (lambda link: "tiling-schemes" not in link["rel"]) if ogc.signed_in else _anonymous_link
-        body = json.loads(response.content)
-        body["links"] = [link for link in body["links"] if served(link)]
+        body["links"] = [link for link in body["links"] if served(link)] + tiles_ogc.landing_links(ogc.request)
         response.content = to_json(body)
     return response
 
 
 def _anonymous_link(link: dict) -> bool:
     return not any(word in link["rel"] for word in ("tiling-schemes", "processes", "job-list"))
+
+
+def _with_tileset_links(ogc: OgcRequest, description: dict) -> None:
+    """Add the link of a collection's description to its vector tilesets (OGC API – Tiles, geodata-tilesets)."""
+    description["links"] += tiles_ogc.collection_links(ogc.request, description["id"])
 
 
 @ogc_view()
@@ -235,13 +254,26 @@ def openapi(ogc: OgcRequest) -> HttpResponse:
 
 @ogc_view()
 def collections(ogc: OgcRequest) -> HttpResponse:
-    return ogc.call(describe_collections)
+    response = ogc.call(describe_collections)
+    body = _json_body(response)
+    if body is not None:
+        for description in body["collections"]:
+            _with_tileset_links(ogc, description)
+        response.content = to_json(body)
+    return response
 
 
 @ogc_view()
 def collection(ogc: OgcRequest, collection_id: str) -> HttpResponse:
     entry, refusal = _collection(ogc, collection_id)
-    return refusal or ogc.call(describe_collections, entry.id)
+    if refusal:
+        return refusal
+    response = ogc.call(describe_collections, entry.id)
+    body = _json_body(response)
+    if body is not None:
+        _with_tileset_links(ogc, body)
+        response.content = to_json(body)
+    return response
 
 
 @ogc_view()

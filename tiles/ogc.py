@@ -23,10 +23,13 @@ from tiles.tilesets import MAP, TILESETS, Tileset, attribute_type
 from tiles.views import answers, serve_tile
 
 TILING_SCHEME_REL = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+TILING_SCHEMES_REL = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+TILESETS_VECTOR_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 GEODATA_REL = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
 JSON = "application/json"
 OGC_TILE_NAMES = ("tileMatrix", "tileCol", "tileRow")
 
+# The OGC API – Tiles conformance classes these views implement (declared at /ogc/conformance).
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
@@ -35,6 +38,38 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 )
+
+
+def landing_links(request: HttpRequest) -> list[dict]:
+    """The links of the OGC API landing page to the tiling schemes and to the dataset's tilesets (``map``)."""
+    return [
+        {
+            "rel": TILING_SCHEMES_REL,
+            "type": JSON,
+            "title": _("Tiling schemes (tile matrix sets)"),
+            "href": _url(request, "tile-matrix-sets"),
+        },
+        {
+            "rel": TILESETS_VECTOR_REL,
+            "type": JSON,
+            "title": _("Vector tiles of every layer of the map"),
+            "href": _url(request, "dataset-tilesets"),
+        },
+    ]
+
+
+def collection_links(request: HttpRequest, collection_id: str) -> list[dict]:
+    """The links of a collection's description to its vector tilesets; none for an id that is not a tileset."""
+    if collection_id == MAP or collection_id not in TILESETS:
+        return []
+    return [
+        {
+            "rel": TILESETS_VECTOR_REL,
+            "type": JSON,
+            "title": _("Vector tiles of %(title)s") % {"title": TILESETS[collection_id].title},
+            "href": _url(request, "collection-tilesets", collection_id),
+        }
+    ]
 
 
 def _format(request: HttpRequest, allowed: str) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 
-from layers import config
+from layers.registry import COLLECTIONS
 from tests.factories import sensor
+
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 
 pytestmark = pytest.mark.django_db
 
@@ -84,12 +89,25 @@ def test_post_execution_passes_without_a_csrf_token_when_a_token_signs_it(world)
     assert response.status_code == 200
 
 
-def test_no_collection_is_served_through_pygeoapis_tile_providers():
-    """pygeoapi's MVT-postgresql provider takes seconds to minutes per tile; tiles come from hazmap's tiles app."""
-    for signed_in in (False, True):
-        resources = config.configuration("http://testserver/ogc", signed_in)["resources"]
-        for resource in resources.values():
-            assert all(p["type"] == "feature" for p in resource.get("providers", []))
+def test_every_tile_a_client_finds_is_served_by_hazmaps_tiles_app(world, as_user):
+    """pygeoapi's MVT-postgresql provider takes seconds to minutes per tile: every tile link of every
+    collection, followed as a client does, must reach hazmap's tiles app (one statement per tile)."""
+    client = as_user("root")
+    base = "http://testserver/ogc/"
+    collections = client.get("collections").json()["collections"]
+    assert {c["id"] for c in collections} == set(COLLECTIONS)
+    for description in collections:
+        (href,) = [link["href"] for link in description["links"] if link["rel"] == TILESETS_VECTOR]
+        tilesets = client.get(href.removeprefix(base)).json()["tilesets"]
+        (self_link,) = [link["href"] for link in tilesets[0]["links"] if link["rel"] == "self"]
+        metadata = client.get(self_link.removeprefix(base)).json()
+        (template,) = [link["href"] for link in metadata["links"] if link["rel"] == "item"]
+        tile_url = template.format(tileMatrix=0, tileRow=0, tileCol=0)
+        for url in (href, self_link, tile_url):
+            assert resolve(urlsplit(url).path).func.__module__ == "tiles.ogc", url
+        tile = client.get(tile_url.removeprefix(base))
+        assert tile.status_code in (200, 204), (description["id"], tile.status_code)
+        assert tile.status_code == 204 or tile["Content-Type"] == "application/vnd.mapbox-vector-tile"
 
 
 def test_the_api_document_needs_no_network(as_user):

@@ -96,3 +96,89 @@ def test_tilesets_of_a_collection_that_is_not_public_need_a_signed_in_user(world
     assert client.get("/ogc/collections/sensors/tiles/WebMercatorQuad").status_code == 401
     assert client.get(f"/ogc/collections/sensors/tiles/WebMercatorQuad/{Z}/{Y}/{X}").status_code == 401
     assert client.get("/ogc/collections/regions/tiles").status_code == 200
+
+
+# --- discovery: how a client finds the tiles from the OGC API ----------------------------------------
+
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+TILES_CONFORMANCE = {  # OGC 20-057, Annex A: the conformance classes these paths implement
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+}
+
+
+def test_the_conformance_declares_ogc_api_tiles(client):
+    assert TILES_CONFORMANCE <= set(client.get("/ogc/conformance").json()["conformsTo"])
+
+
+@pytest.mark.parametrize("who", [None, "admin"])
+def test_the_landing_page_links_the_tiling_schemes_and_the_datasets_tilesets(world, as_user, who):
+    client = as_user(world["users"][who] if who else None)
+    found = links(client.get("/ogc/", {"f": "json"}).json())
+    assert found[TILING_SCHEMES]["href"] == "http://testserver/ogc/tileMatrixSets"
+    assert found[TILESETS_VECTOR]["href"] == "http://testserver/ogc/tiles"
+    schemes = client.get(found[TILING_SCHEMES]["href"]).json()["tileMatrixSets"]
+    assert [scheme["id"] for scheme in schemes] == ["WebMercatorQuad"]
+    assert client.get(found[TILESETS_VECTOR]["href"]).json()["tilesets"][0]["dataType"] == "vector"
+
+
+def test_each_collection_links_its_vector_tilesets(world, as_user):
+    from layers.registry import COLLECTIONS
+
+    client = as_user(world["users"]["admin"])
+    listed = client.get("/ogc/collections", {"f": "json"}).json()["collections"]
+    assert {c["id"] for c in listed} == set(COLLECTIONS)
+    for description in listed:
+        href = links(description)[TILESETS_VECTOR]["href"]
+        assert href == f"http://testserver/ogc/collections/{description['id']}/tiles"
+        assert (
+            links(client.get(f"/ogc/collections/{description['id']}", {"f": "json"}).json())[TILESETS_VECTOR]
+            == (links(description)[TILESETS_VECTOR])
+        )
+        tilesets = client.get(href).json()["tilesets"]
+        assert [t["tileMatrixSetURI"] for t in tilesets] == [
+            "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+        ]
+
+
+def test_following_the_links_from_the_collection_reaches_the_same_tile_as_xyz(world, as_user, tile_dir):
+    client = as_user(world["users"]["admin"])
+    tilesets = client.get(links(client.get("/ogc/collections/sensors").json())[TILESETS_VECTOR]["href"]).json()
+    metadata = client.get(links(tilesets["tilesets"][0])["self"]["href"]).json()
+    template = links(metadata)["item"]["href"]
+    tile = client.get(template.format(tileMatrix=Z, tileRow=Y, tileCol=X))
+    assert tile.status_code == 200
+    assert body(tile) == body(client.get(f"/tiles/sensors/{Z}/{X}/{Y}.mvt"))
+
+
+def test_the_api_document_describes_the_tile_paths(world, as_user):
+    document = as_user(world["users"]["admin"]).get("/ogc/openapi").json()
+    paths = document["paths"]
+    for path in (
+        "/tileMatrixSets",
+        "/tileMatrixSets/{tileMatrixSetId}",
+        "/tiles",
+        "/tiles/{tileMatrixSetId}",
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "/collections/sensors/tiles",
+        "/collections/sensors/tiles/{tileMatrixSetId}",
+        "/collections/sensors/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+    ):
+        assert "get" in paths[path], path
+    tile = paths["/collections/sensors/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["get"]
+    assert set(tile["responses"]) == {"200", "204", "400", "401", "404"}
+    tile_response = document["components"]["responses"]["Tile"]
+    assert list(tile_response["content"]) == ["application/vnd.mapbox-vector-tile"]
+    matrices = document["components"]["parameters"]["tileMatrix"]["schema"]["enum"]
+    assert (matrices[0], matrices[-1]) == ("0", "24")
+    assert (
+        "401"
+        not in paths["/collections/regions/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"]["get"][
+            "responses"
+        ]
+    )  # public: the same tiles for everyone
