@@ -1,7 +1,7 @@
 import logging
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,3 +23,12 @@ class AcquisitionConfig(AppConfig):
                 uid = f"acquisition-{receiver.__name__}-{model.__name__}"
                 post_save.connect(receiver, sender=model, dispatch_uid=f"{uid}-save")
                 post_delete.connect(receiver, sender=model, dispatch_uid=f"{uid}-delete")
+
+        from acquisition.models import FenceRule, PlantGrid
+        from acquisition.positioning.ingest import forget
+        from geo.models import Enterprise, Fence, PersonnelTag
+
+        for model in (Fence, FenceRule, PlantGrid, PersonnelTag, Enterprise):  # positioning reads them again
+            post_save.connect(forget, sender=model, dispatch_uid=f"positioning-{model.__name__}-save")
+            post_delete.connect(forget, sender=model, dispatch_uid=f"positioning-{model.__name__}-delete")
+        m2m_changed.connect(forget, sender=FenceRule.assigned_tags.through, dispatch_uid="positioning-assigned")

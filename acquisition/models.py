@@ -5,17 +5,25 @@ are signed with, and the region or enterprise whose sensors it may write. Its ``
 ``Point`` rows are the point map in the database (the same settings as the YAML file, checked by
 ``acquisition.pointmap``); alarm limits and measuring ranges come from the sensor itself. ``Message``
 remembers the identities of the messages accepted recently, so that a replayed one is refused.
+
+For personnel positioning (``acquisition.positioning``): ``FenceRule`` holds the rule settings of one
+fence (dwell times, k-of-n confirmation, crowd head-counts with their source, assigned tags), and
+``PlantGrid`` the plant coordinate grid an enterprise's positioning engine may report x/y in.
 """
 
 from __future__ import annotations
 
+from django.contrib.gis.db import models as gis
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from acquisition import pointmap, sm
-from geo.models import Enterprise, Region, Sensor
+from geo.models import Enterprise, Fence, PersonnelTag, Region, Sensor
+from geo.models.base import ValidatedModel
+from geo.validators import validate_geometry
 
 
 class Gateway(models.Model):
@@ -276,3 +284,148 @@ def default_deadband(kind: str, range_min: float | None, range_max: float | None
     if range_min is None or range_max is None:
         return 0.0
     return DEADBAND_SHARE.get(kind, 0.01) * (range_max - range_min)
+
+
+POSITIVE = [MinValueValidator(0.001)]
+
+
+class FenceRule(ValidatedModel):
+    """The positioning rules of one fence; a fence without one gets ``acquisition.positioning.rules.default_rule``.
+
+    Durations in seconds, distances in metres; the speed limit in km/h (as signs give it). A head-count
+    or duration left empty switches that rule off for the fence. No crowd head-count is official (the
+    2023 MEM guide defines a gathering, ≤ 15 m for > 1 minute, but publishes no counts), so levels set
+    here must say where they come from.
+    """
+
+    fence = models.OneToOneField(Fence, models.CASCADE, related_name="rule", verbose_name=_("fence"))
+    entry_alarm = models.BooleanField(
+        _("alarm on entry"),
+        default=True,
+        help_text=_("Restricted areas: alarm when a tag not assigned to the area enters it."),
+    )
+    assigned_tags = models.ManyToManyField(
+        PersonnelTag,
+        blank=True,
+        related_name="fence_rules",
+        verbose_name=_("assigned tags"),
+        help_text=_("Restricted area: tags allowed in. Work area: tags that must stay in it (off-post alarm)."),
+    )
+    off_post_s = models.FloatField(
+        _("off-post after (s)"),
+        null=True,
+        blank=True,
+        default=600.0,
+        validators=POSITIVE,
+        help_text=_("Work areas: alarm when an assigned tag has been outside this long."),
+    )
+    linger_s = models.FloatField(
+        _("lingering limit (s)"),
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text=_("Alarm when a tag stays inside longer than this."),
+    )
+    static_s = models.FloatField(
+        _("motionless limit (s)"),
+        null=True,
+        blank=True,
+        validators=POSITIVE,
+        help_text=_("Alarm when a person inside has not moved for this long (possible fall)."),
+    )
+    people_deadband = models.PositiveSmallIntegerField(
+        _("head-count deadband"),
+        default=0,
+        help_text=_(
+            "Over-crowding clears at the maximum minus this many people, under-staffing at the minimum plus this."
+        ),
+    )
+    dwell_s = models.FloatField(
+        _("head-count dwell (s)"),
+        default=10.0,
+        validators=[MinValueValidator(0.0)],
+        help_text=_("A head-count must stay beyond its limit this long before the alarm is raised or cleared."),
+    )
+    crowd_first_people = models.PositiveIntegerField(
+        _("crowd: first-level head-count"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(2)],
+        help_text=_("People within 15 m for more than 1 minute that raise a first-level crowd alarm here."),
+    )
+    crowd_second_people = models.PositiveIntegerField(
+        _("crowd: second-level head-count"), null=True, blank=True, validators=[MinValueValidator(2)]
+    )
+    crowd_source = models.CharField(
+        _("source of the crowd head-counts"),
+        max_length=300,
+        blank=True,
+        help_text=_("The rule or document the head-counts come from (none is official yet)."),
+    )
+    speed_limit_kmh = models.FloatField(_("vehicle speed limit (km/h)"), null=True, blank=True, validators=POSITIVE)
+    edge_m = models.FloatField(
+        _("edge band (m)"),
+        default=3.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(50.0)],
+        help_text=_("A tag inside counts as inside until it is this far outside the fence (positioning error)."),
+    )
+    confirm_k = models.PositiveSmallIntegerField(
+        _("confirming fixes (k)"), default=2, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    confirm_n = models.PositiveSmallIntegerField(
+        _("of the last fixes (n)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+
+    scope_region = "fence__enterprise__region__path"
+    scope_enterprise = "fence__enterprise"
+
+    class Meta:
+        verbose_name = _("fence rule")
+        verbose_name_plural = _("fence rules")
+        ordering = ["fence"]
+
+    def __str__(self) -> str:
+        return str(self.fence)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.confirm_k is not None and self.confirm_n is not None and self.confirm_k > self.confirm_n:
+            errors["confirm_k"] = _("Cannot be more than the number of fixes looked at (n).")
+        first, second = self.crowd_first_people, self.crowd_second_people
+        if second is not None and first is None:
+            errors["crowd_first_people"] = _("Give the first-level head-count before the second.")
+        elif second is not None and second <= first:
+            errors["crowd_second_people"] = _("Must be more than the first-level head-count.")
+        if first is not None and not self.crowd_source.strip():
+            errors["crowd_source"] = _("Say where the crowd head-counts come from: no official values are published.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PlantGrid(ValidatedModel):
+    """An enterprise's plant coordinate grid: positions reported as x/y metres are placed with it.
+
+    x runs along ``x_bearing_deg`` (degrees clockwise from true north; 90 = east) and y 90° to its
+    left, both in metres from ``origin``.
+    """
+
+    enterprise = models.OneToOneField(
+        Enterprise, models.CASCADE, related_name="plant_grid", verbose_name=_("enterprise")
+    )
+    origin = gis.PointField(_("grid origin (0, 0)"), srid=4326, validators=[validate_geometry])
+    x_bearing_deg = models.FloatField(
+        _("bearing of the x axis (°)"),
+        default=90.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(360.0)],
+        help_text=_("Degrees clockwise from true north; 90 when x points east."),
+    )
+
+    scope_region = "enterprise__region__path"
+    scope_enterprise = "enterprise"
+
+    class Meta:
+        verbose_name = _("plant grid")
+        verbose_name_plural = _("plant grids")
+
+    def __str__(self) -> str:
+        return str(self.enterprise)

@@ -25,7 +25,7 @@ TOLERANCE_M = 1e-6
 
 @dataclass(frozen=True)
 class Group:
-    """People covered by one disc: their indices in the input, and the disc's centre (m)."""
+    """People covered by one disc: their indices in the input, and where they stand on average (m)."""
 
     members: np.ndarray
     x: float
@@ -67,4 +67,4 @@ def find_groups(x: np.ndarray, y: np.ndarray, radius_m: float, min_size: int) ->
             return groups
         members = member[free & (centre == best)]
         taken[members] = True
-        groups.append(Group(np.sort(members), float(cx[best]), float(cy[best])))
+        groups.append(Group(np.sort(members), float(x[members].mean()), float(y[members].mean())))

@@ -1,0 +1,366 @@
+"""Positions in at the centre: the one place where tag positions enter ``geo``.
+
+``Positioning.ingest(fixes, scope)`` resolves each fix's tag within the sender's scope (an MQTT topic's
+enterprise, an HTTP token's enterprise), refuses what cannot be right (unknown tag, a time too far
+ahead of the centre's clock or before the retention period, a plant x/y without a plant grid, a place
+far outside the site, a jump no person or vehicle makes), and in one transaction:
+
+- stores the track (``geo.Position``, each ``(tag, time)`` once, late fixes included);
+- sets the tag's last position (``location``, ``floor``, ``position_time``, ``battery_pct``, ``sos``,
+  ``moving``), never moving it back to an older time;
+- evaluates the fence rules (``acquisition.positioning.rules``) and raises or clears ``geo.Alarm`` rows
+  (one per ``(kind, tag, fence, started_at)``, the value and threshold that caused them), each saved
+  and so published for the map by ``layers.signals``;
+- publishes the tags' new positions (collection ``personnel``; bulk updates send no signal), a tag's
+  at most every ``EVENT_INTERVAL_S`` of its own time unless its SOS or floor changed.
+
+``Positioning.tick(now)`` lets time alone raise and clear (dwell times, head-counts, crowds); the MQTT
+listener calls it every second, and every ingest ends with it. The rules live in this process's
+memory: run one process per set of enterprises (the MQTT listener of ``hazmap serve``); several
+HTTP workers each evaluate what they receive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings as django_settings
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from acquisition.conf import max_clock_skew_s
+from acquisition.directory import EVERYTHING, Scope
+from acquisition.ingest import _first_in_a_while
+from acquisition.positioning import conf, sites
+from acquisition.positioning.messages import Fix
+from acquisition.positioning.rules import CLEAR, LATE, OFF_SITE, OK, RAISE, TELEPORT, Change, Settings
+from geo.events import event_for, publish_many
+from geo.models import Alarm, Event, Fence, PersonnelTag, Position
+
+log = logging.getLogger(__name__)
+
+EVENT_INTERVAL_S = 1.0
+TAG_TTL_S = 300.0
+UNKNOWN_TTL_S = 30.0
+
+
+@dataclass
+class PositionResult:
+    """What one message did: positions offered, evaluated, stored only in the track, alarms, refusals."""
+
+    positions: int = 0
+    accepted: int = 0
+    late: int = 0
+    raised: int = 0
+    cleared: int = 0
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "positions": self.positions,
+            "accepted": self.accepted,
+            "late": self.late,
+            "alarms_raised": self.raised,
+            "alarms_cleared": self.cleared,
+            "refused": self.refused,
+        }
+
+
+@dataclass(frozen=True)
+class TagRef:
+    id: int
+    kind: str
+    enterprise_id: int
+    region_path: str
+
+
+def _moment(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+class Positioning:
+    """The fence rules of every site this process has received positions for; thread-safe."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or conf.settings()
+        self.sites: dict[int, sites.Entry] = {}
+        self._tags: dict[str, tuple[float, TagRef | None]] = {}
+        self._lock = threading.RLock()
+
+    # --- what changed in the database ------------------------------------------------------------
+
+    def forget(self, **_kwargs) -> None:
+        """Fences, rules, tags or grids changed: read them again before the next evaluation."""
+        with self._lock:
+            self._tags.clear()
+            for entry in self.sites.values():
+                entry.dirty = True
+
+    def _resolve(self, codes: set[str]) -> dict[str, TagRef | None]:
+        now = timezone.now().timestamp()
+        missing = [c for c in codes if c not in self._tags or self._tags[c][0] < now]
+        if missing:
+            found = {
+                code: TagRef(pk, kind, enterprise_id, path)
+                for code, pk, kind, enterprise_id, path in PersonnelTag.objects.filter(code__in=missing).values_list(
+                    "code", "pk", "kind", "enterprise_id", "enterprise__region__path"
+                )
+            }
+            for code in missing:
+                ref = found.get(code)
+                self._tags[code] = (now + (TAG_TTL_S if ref else UNKNOWN_TTL_S), ref)
+        return {code: self._tags[code][1] for code in codes}
+
+    def _entry(self, enterprise_id: int, now: float, changes: list[tuple[sites.Entry, list[Change]]]) -> sites.Entry:
+        entry = self.sites.get(enterprise_id)
+        if entry is None:
+            entry = self.sites[enterprise_id] = sites.build(enterprise_id, self.settings)
+        elif entry.dirty:
+            changes.append((entry, sites.refresh(entry, now)))
+        return entry
+
+    # --- positions -------------------------------------------------------------------------------
+
+    def ingest(
+        self, fixes: list[Fix], scope: Scope = EVERYTHING, source: str = "http", now: dt.datetime | None = None
+    ) -> PositionResult:
+        """Check, store and evaluate ``fixes`` for tags within ``scope``; ``source`` names the sender in log lines."""
+        now = now or timezone.now()
+        result = PositionResult(positions=len(fixes))
+        latest = now + dt.timedelta(seconds=max_clock_skew_s())
+        earliest = now - dt.timedelta(days=django_settings.HAZMAP_READING_RETENTION_DAYS)
+        with self._lock:
+            refs = self._resolve({f.tag for f in fixes})
+            groups: dict[int, list[tuple[Fix, TagRef]]] = defaultdict(list)
+            for fix in fixes:
+                ref = refs.get(fix.tag)
+                if ref is None or not _within(ref, scope):
+                    self._refuse(result, source, fix.tag, "unknown", _("no such tag for this sender"))
+                elif fix.time > latest:
+                    self._refuse(result, source, fix.tag, "future", _("the time is ahead of the centre's clock"))
+                elif fix.time < earliest:
+                    self._refuse(result, source, fix.tag, "past", _("the time is before the retention period"))
+                else:
+                    groups[ref.enterprise_id].append((fix, ref))
+            with transaction.atomic():
+                events: list[Event] = []
+                pending: list[tuple[sites.Entry, list[Change]]] = []
+                entries = [self._entry(eid, now.timestamp(), pending) for eid in groups]
+                for entry in entries:
+                    changes = self._evaluate(entry, groups[entry.enterprise.pk], result, source, events)
+                    pending.append((entry, changes))
+                for entry in entries:
+                    pending.append((entry, entry.site.tick(now.timestamp())))
+                for entry, changes in pending:
+                    self._apply(entry, changes, result)
+                publish_many(events)
+        return result
+
+    def tick(self, now: dt.datetime | None = None) -> int:
+        """Raise and clear what time alone decides at ``now`` on every site; how many alarms changed."""
+        now = now or timezone.now()
+        result = PositionResult()
+        with self._lock, transaction.atomic():
+            events: list[Event] = []
+            pending: list[tuple[sites.Entry, list[Change]]] = []
+            for enterprise_id in list(self.sites):
+                entry = self._entry(enterprise_id, now.timestamp(), pending)
+                pending.append((entry, entry.site.tick(now.timestamp())))
+            for entry, changes in pending:
+                self._apply(entry, changes, result)
+            publish_many(events)
+        return result.raised + result.cleared
+
+    def _refuse(self, result: PositionResult, source: str, tag: str, fault: str, reason: str) -> None:
+        result.refused[tag] = reason
+        if _first_in_a_while(source, tag, fault):
+            log.warning("%s: position of tag %s refused: %s", source, tag, reason)
+
+    def _evaluate(
+        self, entry: sites.Entry, items: list[tuple[Fix, TagRef]], result: PositionResult, source: str, events: list
+    ) -> list[Change]:
+        site = entry.site
+        grid = [i for i, (fix, _ref) in enumerate(items) if fix.lon is None]
+        if grid and entry.grid is None:
+            for i in grid:
+                reason = _("plant x/y given, but the enterprise has no plant grid")
+                self._refuse(result, source, items[i][0].tag, "grid", reason)
+            items = [item for item in items if item[0].lon is not None]
+            grid = []
+        lon = np.array([fix.lon if fix.lon is not None else np.nan for fix, _ref in items], dtype=float)
+        lat = np.array([fix.lat if fix.lat is not None else np.nan for fix, _ref in items], dtype=float)
+        if grid:
+            gx = np.array([items[i][0].x for i in grid])
+            gy = np.array([items[i][0].y for i in grid])
+            lon[grid], lat[grid] = entry.grid.lonlat(gx, gy)
+        x, y = site.local(lon, lat)
+        changes, verdicts = site.observe(
+            [ref.id for _fix, ref in items],
+            [ref.kind for _fix, ref in items],
+            [fix.time.timestamp() for fix, _ref in items],
+            x,
+            y,
+            [fix.battery_pct for fix, _ref in items],
+            [fix.sos for fix, _ref in items],
+            [fix.moving for fix, _ref in items],
+        )
+        rows, newest = [], {}
+        for (fix, ref), verdict, a, b in zip(items, verdicts, lon.tolist(), lat.tolist(), strict=True):
+            if verdict == TELEPORT:
+                self._refuse(result, source, fix.tag, "teleport", _("the tag cannot have moved there so fast"))
+                continue
+            if verdict == OFF_SITE:
+                reason = _("the position is far outside the enterprise's site")
+                self._refuse(result, source, fix.tag, "off_site", reason)
+                continue
+            point = Point(a, b, srid=4326)
+            rows.append(
+                Position(
+                    tag_id=ref.id,
+                    time=fix.time,
+                    location=point,
+                    floor=fix.floor,
+                    battery_pct=fix.battery_pct,
+                    sos=fix.sos,
+                    moving=bool(fix.moving),
+                )
+            )
+            if verdict == LATE:
+                result.late += 1
+            elif verdict == OK:
+                result.accepted += 1
+                if ref.id not in newest or newest[ref.id][0].time < fix.time:
+                    newest[ref.id] = (fix, point)
+        Position.objects.bulk_create(rows, ignore_conflicts=True)
+        for tag_id, (fix, point) in newest.items():
+            self._live(entry, tag_id, fix, point, events)
+        return changes
+
+    def _live(self, entry: sites.Entry, tag_id: int, fix: Fix, point: Point, events: list) -> None:
+        """Set the tag's last position unless it holds a later one; its event for the map when worth sending."""
+        props = {"floor": fix.floor, "position_time": fix.time, "sos": fix.sos, "moving": bool(fix.moving)}
+        if fix.battery_pct is not None:
+            props["battery_pct"] = fix.battery_pct
+        updated = (
+            PersonnelTag.objects.filter(pk=tag_id).exclude(position_time__gte=fix.time).update(location=point, **props)
+        )
+        tag = entry.tags.get(tag_id)
+        if not updated or tag is None:
+            return
+        t = fix.time.timestamp()
+        last = entry.published.get(tag_id)
+        if last is None or t - last[0] >= EVENT_INTERVAL_S or (fix.sos, fix.floor) != last[1:]:
+            entry.published[tag_id] = (t, fix.sos, fix.floor)
+            events.append(event_for("personnel", tag, props, location=point))
+
+    # --- alarms ----------------------------------------------------------------------------------
+
+    def _apply(self, entry: sites.Entry, changes: list[Change], result: PositionResult) -> None:
+        enterprise = entry.enterprise
+        for change in changes:
+            started = _moment(change.started_at)
+            same = Alarm.objects.filter(
+                enterprise=enterprise,
+                kind=change.kind,
+                tag_id=change.tag_id,
+                fence_id=change.area_id,
+                started_at=started,
+            )
+            if change.action == RAISE:
+                if same.exists():
+                    continue
+                lon, lat = entry.site.lonlat(change.x, change.y)
+                fence = entry.site.area(change.area_id) if change.area_id in entry.site.by_id else None
+                alarm = Alarm(
+                    region_id=enterprise.region_id,
+                    enterprise=enterprise,
+                    hazard_source_id=_hazard_source(change.area_id),
+                    tag_id=change.tag_id,
+                    fence_id=change.area_id,
+                    kind=change.kind,
+                    level=change.level,
+                    value=change.value,
+                    threshold=change.threshold,
+                    unit=change.unit,
+                    started_at=started,
+                    location=Point(lon, lat, srid=4326),
+                    message=self.message(entry, change, fence.name if fence else "")[:300],
+                )
+                alarm.save()  # publishes its event on commit (layers.signals)
+                result.raised += 1
+                continue
+            alarm = same.filter(ended_at__isnull=True).first()
+            if alarm is None:
+                continue
+            alarm.level, alarm.value, alarm.threshold = change.level, change.value, change.threshold
+            fields = ["level", "value", "threshold"]
+            if change.action == CLEAR:
+                alarm.ended_at = _moment(change.ended_at)
+                fields.append("ended_at")
+                result.cleared += 1
+            alarm.save(update_fields=fields)
+
+    def message(self, entry: sites.Entry, change: Change, fence: str) -> str:
+        """The alarm's message in the users' words: tag code (never the holder's name), fence, value and limit."""
+        tag = entry.tags.get(change.tag_id)
+        values = {
+            "tag": tag.code if tag else "",
+            "fence": fence or _("outside any fence"),
+            "value": change.value,
+            "threshold": change.threshold,
+            "kmh": (change.value or 0.0) * 3.6,
+            "limit_kmh": (change.threshold or 0.0) * 3.6,
+            "radius": self.settings.crowd_radius_m,
+            "duration": self.settings.crowd_duration_s,
+        }
+        texts = {
+            "fence_entry": _("%(tag)s entered the restricted area %(fence)s"),
+            "off_post": _("%(tag)s has been outside the work area %(fence)s for %(threshold).0f s"),
+            "linger": _("%(tag)s has stayed in %(fence)s for %(threshold).0f s"),
+            "static": _("%(tag)s has not moved for %(threshold).0f s in %(fence)s (possible fall)"),
+            "overcrowd": _("%(fence)s: %(value).0f people inside (at most %(threshold).0f)"),
+            "understaff": _("%(fence)s: %(value).0f people inside (at least %(threshold).0f)"),
+            "crowd": _("%(value).0f people gathered within %(radius).0f m for more than %(duration).0f s (%(fence)s)"),
+            "overspeed": _("%(tag)s: %(kmh).0f km/h (limit %(limit_kmh).0f km/h)"),
+            "low_battery": _("%(tag)s: battery %(value).0f %% (below %(threshold).0f %%)"),
+            "sos": _("%(tag)s: SOS"),
+        }
+        return texts[change.kind] % values
+
+
+def _within(ref: TagRef, scope: Scope) -> bool:
+    if scope.enterprise_id is not None and ref.enterprise_id != scope.enterprise_id:
+        return False
+    return not scope.region_path or ref.region_path.startswith(scope.region_path)
+
+
+def _hazard_source(fence_id: int | None) -> int | None:
+    if fence_id is None:
+        return None
+    return Fence.objects.filter(pk=fence_id).values_list("hazard_source_id", flat=True).first()
+
+
+_shared: Positioning | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> Positioning:
+    """The positioning of this process (MQTT listener, HTTP push and the ticker share it)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Positioning()
+        return _shared
+
+
+def forget(**_kwargs) -> None:
+    """Connected to the save and delete signals of fences, rules, tags, grids and enterprises."""
+    if _shared is not None:
+        _shared.forget()
