@@ -12,7 +12,7 @@ from copy import deepcopy
 
 from layers import cql, crs
 from layers.params import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
-from layers.processes import REQUEST_SCHEMAS
+from layers.processes import PROCESS_RESPONSES, REQUEST_SCHEMAS
 from layers.provider import json_schema
 from layers.registry import COLLECTIONS
 from tiles import grid
@@ -432,6 +432,10 @@ def _process_paths(process_ids: list[str]) -> dict:
                         "content": {JSON: {"schema": {"type": "object"}}},
                     },
                     "401": ERRORS["401"],
+                    **{
+                        status: {"description": description, "content": {JSON: {"schema": {"type": "object"}}}}
+                        for status, description in PROCESS_RESPONSES.get(process_id, {}).items()
+                    },
                 },
             }
         }

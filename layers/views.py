@@ -12,7 +12,9 @@ view does the work itself, without copying pygeoapi:
   counts a whole result for a page (see ``layers.provider``);
 - POST requests are exempt from Django's CSRF middleware (pygeoapi's Django views fail it) and
   checked here instead when, and only when, the browser session signs them;
-- the OpenAPI document is hazmap's own (``layers.openapi``), complete without network access.
+- the OpenAPI document is hazmap's own (``layers.openapi``), complete without network access;
+- a process's refusals (403, 404, 422 with the field, value and what is valid) are answered here:
+  pygeoapi's manager would make every failure of a synchronous process a 400 (``layers.processes.refusals``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from pygeoapi.util import render_j2_template, to_json
 
 from layers import config, params
 from layers.auth import AuthenticationFailed, csrf_refusal, request_user
-from layers.processes import PROCESSES
+from layers.processes import PROCESSES, refusals
 from layers.provider import RegistryProvider, acting_as
 from layers.registry import COLLECTIONS
 from tiles import ogc as tiles_ogc
@@ -88,9 +90,9 @@ GEOJSON = "application/geo+json"
 # --- responses ------------------------------------------------------------------------------------
 
 
-def exception(status: int, code: str, description: str) -> JsonResponse:
-    """An OGC API exception body (``code``, ``type``, ``description``) with ``status``."""
-    body = {"code": code, "type": code, "description": str(description)}
+def exception(status: int, code: str, description: str, details: dict | None = None) -> JsonResponse:
+    """An OGC API exception body (``code``, ``type``, ``description``, and ``details`` if any) with ``status``."""
+    body = {"code": code, "type": code, "description": str(description), **(details or {})}
     response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
     if status == HTTPStatus.UNAUTHORIZED:
         response["WWW-Authenticate"] = 'Bearer realm="hazmap"'
@@ -453,12 +455,20 @@ def execution(ogc: OgcRequest, process_id: str) -> HttpResponse:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("inputs", {}), dict):
         raise params.BadParameter(_("The request body must be a JSON object whose “inputs” is an object."))
-    if process_id in PROCESSES:
+    processor = PROCESSES.get(process_id)
+    if processor is not None:
         try:
-            PROCESSES[process_id].check(body.get("inputs"))
+            processor.check(body.get("inputs"))
         except ValueError as error:  # refused here, before pygeoapi logs it as a failed job
             raise params.BadParameter(str(error)) from None
-    return ogc.call(execute_process, process_id)
+    with refusals() as refused:  # a process's own 403/404/422, which pygeoapi's manager would make a 400
+        response = ogc.call(execute_process, process_id)
+    if refused:
+        return exception(refused[0].status, refused[0].code, refused[0].description, refused[0].details)
+    media_type = getattr(processor, "output_media_type", None)
+    if media_type and response.status_code == HTTPStatus.OK and body.get("response", "raw") == "raw":
+        response["Content-Type"] = media_type  # the output itself, not a results document
+    return response
 
 
 @ogc_view(signed_in=True)

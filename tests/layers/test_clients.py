@@ -141,9 +141,29 @@ def test_owslib_runs_the_grading_process(server, world, owslib_headers):
     from owslib.ogcapi.processes import Processes
 
     api = Processes(f"{server}/ogc/", headers={"Authorization": f"Bearer {world['tokens']['regulator']}"})
-    assert [p["id"] for p in api.processes()] == ["gb18218-grading"]
+    assert [p["id"] for p in api.processes()] == ["gb18218-grading", "consequence"]
     result = api.execute(
         "gb18218-grading", inputs={"holdings": [{"name": "氯", "table1_seq": 12, "q_t": 50}], "population": 120}
     )
     (grading,) = result["outputs"]
     assert (grading["r"], grading["grade"]) == (80.0, 2)  # GB 18218-2018: α 2.0 × β 4 × 50 t / 5 t
+
+
+def test_owslib_runs_the_consequence_process_on_a_tank(server, world, owslib_headers):
+    from owslib.ogcapi.processes import Processes
+
+    api = Processes(f"{server}/ogc/", headers={"Authorization": f"Bearer {world['tokens']['commander']}"})
+    inputs = {
+        "equipment": world["tank"].pk,
+        "kind": "toxic",
+        "release": "hole",
+        "hole_diameter_m": 0.025,
+        "weather": {"wind_speed_m_s": 3.0, "wind_from_deg": 270.0, "stability": "D"},
+    }
+    (zones,) = api.execute("consequence", inputs=inputs)["outputs"]
+    # chlorine's AEGL-3/2/1 (60 min), US EPA AEGL program
+    assert [f["properties"]["endpoint"] for f in zones["features"]] == [
+        "AEGL-3 (60 min)",
+        "AEGL-2 (60 min)",
+        "AEGL-1 (60 min)",
+    ]
