@@ -195,3 +195,36 @@ def test_a_restarted_server_is_reconnected_and_subscribed_again(server):
         await until(lambda: sink.received[-1].value == 7.0, timeout=60, what="values after the restart")
 
     run(OpcUaConnector(device(port)), sink, scenario)
+
+
+def test_an_x509_user_identity_the_server_trusts_logs_in_and_one_it_does_not_is_refused(server, tmp_path):
+    certs = tmp_path / "certs"
+    for name in ("agent", "operator", "stranger"):
+        asyncio.run(ensure_certificate(certs / f"{name}.pem", certs / f"{name}.der", f"urn:hazmap:{name}"))
+    peer = server(anonymous=False, userPki=str(tmp_path / "user-pki"), trustedUsers=[str(certs / "operator.der")])
+
+    def connector(user: str) -> OpcUaConnector:
+        extra = f"""    security: Basic256Sha256
+    mode: SignAndEncrypt
+    certificate: {certs / "agent.der"}
+    private_key: {certs / "agent.pem"}
+    user_certificate: {certs / f"{user}.der"}
+    user_private_key: {certs / f"{user}.pem"}"""
+        return OpcUaConnector(device(peer.port, extra))
+
+    operator = Sink()
+
+    async def logged_in():
+        await until(lambda: operator.received, what="a value read as the operator")
+
+    run(connector("operator"), operator, logged_in)
+    assert operator.received[0].value == 1.5 and not operator.outages
+
+    stranger = Sink()
+
+    async def refused():
+        await until(lambda: stranger.outages, what="the stranger's refusal")
+
+    run(connector("stranger"), stranger, refused)
+    assert "BadIdentityTokenRejected" in stranger.outages[0][1]
+    assert not stranger.received

@@ -1,12 +1,15 @@
 // An OPC UA server hazmap did not write (node-opcua), for the acquisition tests.
 // Usage: node opcua_server.js '{"port": 4840, "pki": "/tmp/pki", "variables": [{"id": "GD-001", "value": 1.5, "type": "Double"}],
 //                              "users": {"hazmap": "secret"}, "anonymous": true}'
+// With "userPki": "/tmp/user-pki", "trustedUsers": ["/tmp/operator.der"] X.509 user identities are checked
+// against a PKI of their own that trusts exactly those certificates (DER files); without it any is accepted.
 // It listens on 127.0.0.1 only, prints "ready <endpoint>" once listening, then reads JSON lines on stdin:
 //   {"id": "GD-001", "value": 2.5, "status": "Good" | "Uncertain" | "Bad"}  sets a variable (source time now)
 //   {"id": "GD-001", "text": "oops"}                                       sets a String value (a wrong type)
 // With "load": {"rate": 5000} it changes its variables in turn, that many changes a second, each value
 // the next integer and its source time the moment of the change (for the latency benchmark).
 "use strict";
+const fs = require("fs");
 const readline = require("readline");
 const {
   OPCUAServer, OPCUACertificateManager, Variant, DataType, DataValue, StatusCodes, SecurityPolicy, MessageSecurityMode,
@@ -20,13 +23,24 @@ async function main() {
     automaticallyAcceptUnknownCertificate: true,
   });
   await certificateManager.initialize();
+  let userCertificateManager = certificateManager;
+  if (config.userPki) {
+    userCertificateManager = new OPCUACertificateManager({
+      rootFolder: config.userPki,
+      automaticallyAcceptUnknownCertificate: false,
+    });
+    await userCertificateManager.initialize();
+    for (const file of config.trustedUsers || []) {
+      await userCertificateManager.trustCertificate(fs.readFileSync(file));
+    }
+  }
   const server = new OPCUAServer({
     host: "127.0.0.1",
     hostname: "127.0.0.1",
     port: config.port,
     resourcePath: "/hazmap-test",
     serverCertificateManager: certificateManager,
-    userCertificateManager: certificateManager,
+    userCertificateManager,
     securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
     securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
     allowAnonymous: config.anonymous !== false,
