@@ -222,3 +222,32 @@ devices:
 
     asyncio.run(scenario())
     assert (sink.received[0].value, sink.received[0].quality) == (61.25, GOOD)
+
+
+def test_discrete_inputs_are_read_with_their_own_function_apart_from_coils(modbus_serial):
+    peer = modbus_serial(coils={"3": False, "4": False}, discrete={"3": True, "4": False})
+    spec = pointmap.loads(
+        f"""
+owner: {OWNER}
+devices:
+  - {{name: plc, protocol: modbus-tcp, host: 127.0.0.1, port: {peer.port}, poll_s: 0.1, points: [
+      {{sensor: GD-001-FLT, table: discrete, address: 3}},
+      {{sensor: GD-002-FLT, table: discrete, address: 4}},
+      {{sensor: T1-XV1, table: coil, address: 3}}]}}
+"""
+    ).devices[0]
+    connector = ModbusConnector(spec)
+    assert [(r.table, r.address, r.count) for r in connector.requests] == [("coil", 3, 1), ("discrete", 3, 2)]
+    sink = Sink()
+
+    def latest() -> dict:
+        return {s.key.split("/")[1]: (s.value, s.quality) for s in sink.received}
+
+    async def scenario():
+        await until(lambda: len(latest()) == 3, what="every point")
+        assert latest() == {"GD-001-FLT": (1.0, GOOD), "GD-002-FLT": (0.0, GOOD), "T1-XV1": (0.0, GOOD)}
+        peer.send({"discrete": {"4": True}})
+        await until(lambda: latest()["GD-002-FLT"] == (1.0, GOOD), what="the changed input")
+
+    run(connector, sink, scenario)
+    assert latest()["T1-XV1"] == (0.0, GOOD)

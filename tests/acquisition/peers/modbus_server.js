@@ -1,8 +1,10 @@
 // A Modbus TCP server hazmap did not write (modbus-serial's ServerTCP), for the acquisition tests.
-// Usage: node modbus_server.js '{"port": 5020, "unit": 1, "holding": {"0": 17000}, "coils": {"3": true}}'
+// Usage: node modbus_server.js '{"port": 5020, "unit": 1, "holding": {"0": 17000}, "coils": {"3": true},
+//                                "discrete": {"3": false}}'
+// Holding registers also answer as input registers; coils and discrete inputs are separate tables.
 // It listens on 127.0.0.1 only, prints "ready" once listening, then reads JSON lines on stdin that
-// replace register and coil values: {"holding": {"0": 17001}}. Addresses not given answer with
-// exception 2 (illegal data address). With "counter": 0 the holding register at that address is a
+// replace register and bit values: {"holding": {"0": 17001}, "discrete": {"3": true}}. Addresses not
+// given answer with exception 2 (illegal data address). With "counter": 0 the holding register at that address is a
 // read counter: each read answers its value and then adds one (modulo 65536), so that a test can tell
 // from the values it stored whether any reading was lost or stored twice.
 "use strict";
@@ -12,6 +14,7 @@ const ModbusRTU = require("modbus-serial");
 const config = JSON.parse(process.argv[2]);
 const holding = config.holding || {};
 const coils = config.coils || {};
+const discrete = config.discrete || {};
 const counter = config.counter === undefined ? null : String(config.counter);
 
 function lookup(table, addr) {
@@ -31,7 +34,7 @@ const vector = {
   },
   getInputRegister: (addr) => lookup(holding, addr),
   getCoil: (addr) => Boolean(lookup(coils, addr)),
-  getDiscreteInput: (addr) => Boolean(lookup(coils, addr)),
+  getDiscreteInput: (addr) => Boolean(lookup(discrete, addr)),
   setRegister: (addr, value) => { holding[String(addr)] = value; },
   setCoil: (addr, value) => { coils[String(addr)] = value; },
 };
@@ -44,5 +47,6 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
   const change = JSON.parse(line);
   Object.assign(holding, change.holding || {});
   Object.assign(coils, change.coils || {});
+  Object.assign(discrete, change.discrete || {});
 });
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
