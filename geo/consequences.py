@@ -86,12 +86,12 @@ from geo.models import (
     Enterprise,
     Equipment,
     Event,
-    PersonnelTag,
     Quality,
     Scenario,
     SensitiveTarget,
     Sensor,
 )
+from geo.people import people_inside
 from geo.scope import scoped
 
 log = logging.getLogger(__name__)
@@ -590,21 +590,7 @@ def occupants(area: GEOSGeometry, user=None) -> Occupants:
     def visible(queryset):
         return scoped(queryset, user) if user is not None else queryset
 
-    tags = visible(PersonnelTag.objects.filter(location__intersects=area)).select_related("enterprise")
-    people = [
-        {
-            "id": tag.pk,
-            "code": tag.code,
-            "kind": tag.kind,
-            "holder": tag.holder,
-            "department": tag.department,
-            "enterprise_id": tag.enterprise_id,
-            "enterprise_name": tag.enterprise.name,
-            "floor": tag.floor,
-            "position_time": tag.position_time.isoformat() if tag.position_time else None,
-        }
-        for tag in tags.order_by("code")
-    ]
+    people = people_inside(area, user)
     targets = [
         {"id": pk, "name": name, "kind": kind, "population": population}
         for pk, name, kind, population in visible(SensitiveTarget.objects.filter(area__intersects=area))
