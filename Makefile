@@ -8,14 +8,14 @@ SPATIALITE_URL ?= spatialite:///var/test.sqlite3
 POSTGIS_URL ?= postgis://postgres:postgres@127.0.0.1:5432/hazmap
 PYTEST_ARGS ?=
 
-.PHONY: run test install test-tools test-spatialite test-postgis postgis lint bench messages constraints clean
+.PHONY: run test install frontend test-tools test-spatialite test-postgis postgis lint bench messages constraints clean
 
 ## run: install what is missing, load the demo park and serve it at http://127.0.0.1:8000
-run: install
+run: install frontend
 	$(BIN)/hazmap demo
 
 ## test: install what is missing, lint, then the suite on SpatiaLite and on PostGIS
-test: install lint postgis test-tools
+test: install frontend lint postgis test-tools
 	$(MAKE) --no-print-directory test-spatialite test-postgis
 
 # The real clients and peers the tests talk to: GDAL's ogrinfo, the ogctests suite (it needs pytest 8,
@@ -24,6 +24,7 @@ OGCTESTS := .venv-ogctests/.installed
 PEERS := tests/acquisition/peers/node_modules/.package-lock.json
 test-tools: $(OGCTESTS) $(PEERS)
 	bash scripts/install-debian.sh gdal
+	bash scripts/install-debian.sh chromium
 
 $(OGCTESTS):
 	test -x .venv-ogctests/bin/python || $(PYTHON) -m venv .venv-ogctests
@@ -34,6 +35,21 @@ $(PEERS): tests/acquisition/peers/package-lock.json
 	npm ci --prefix tests/acquisition/peers --no-audit --no-fund --loglevel=error
 
 install: $(STAMP) messages
+
+# The map front end (frontend/: TypeScript, Vite, MapLibre GL JS), built into frontend/dist, which
+# Django serves (web/). Rebuilt when a source or the lock file changed; npm ci only when the lock did.
+FRONTEND_BUILT := frontend/dist/.built
+FRONTEND_MODULES := frontend/node_modules/.package-lock.json
+FRONTEND_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/package.json \
+	frontend/tsconfig.json frontend/vite.config.ts
+frontend: $(FRONTEND_BUILT)
+
+$(FRONTEND_MODULES): frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+
+$(FRONTEND_BUILT): $(FRONTEND_MODULES) $(FRONTEND_SOURCES)
+	npm run --prefix frontend build --silent
+	touch $@
 
 $(STAMP): pyproject.toml constraints.txt scripts/install-debian.sh
 	bash scripts/install-debian.sh spatialite
@@ -77,4 +93,5 @@ constraints:
 	/tmp/hazmap-pin/bin/python -m pip freeze --exclude-editable | grep -v '^hazmap' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .venv-ogctests .venv-tipg var build *.egg-info tests/acquisition/peers/node_modules
+	rm -rf $(VENV) .venv-ogctests .venv-tipg var build *.egg-info tests/acquisition/peers/node_modules \
+		frontend/node_modules frontend/dist

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "layers",
     "tiles",
     "acquisition",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+
+# --- the map front end (web/): built by Vite from frontend/ into frontend/dist, served under /static/app/
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [("app", FRONTEND_DIST)] if FRONTEND_DIST.is_dir() else []
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/app/assets/"  # Vite writes a content hash into these names
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 # --- logging: one line per event on stderr -------------------------------------------------------
 LOGGING = {

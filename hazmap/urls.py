@@ -1,8 +1,7 @@
-"""Root URLs: the admin (registry with map widgets), health check, OGC API, tiles, and the site root."""
+"""Root URLs: the admin (registry with map widgets), health check, OGC API, tiles, and the map front end."""
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from hazmap import views
 
@@ -10,10 +9,11 @@ admin.site.site_header = "hazmap"
 admin.site.site_title = "hazmap"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("tiles/", include("tiles.urls")),
     path("ogc/", include("tiles.urls_ogc")),  # OGC API – Tiles, before pygeoapi's routes
     path("ogc/", include("layers.urls")),
+    path("positioning/", include("acquisition.positioning.urls")),  # positions in, emergency head-counts
+    path("", include("web.urls")),  # the map front end at /, sign-in at /login/
 ]

@@ -3,7 +3,7 @@
 #   install-debian.sh spatialite   SpatiaLite for the embedded database (GDAL, GEOS, PROJ come in wheels)
 #   install-debian.sh gdal         GDAL's command-line tools (ogrinfo, ogr2ogr): an OGC API client for the tests
 #   install-debian.sh wrk          the HTTP load generator of the benchmarks
-#   install-debian.sh chromium     Chromium for the front-end tests
+#   install-debian.sh chromium     Chromium for the front-end tests, and a Chinese font for its screenshots
 # Uses sudo when not root. Refreshes the package lists only if an install fails without it.
 set -euo pipefail
 
@@ -11,7 +11,7 @@ case "${1:-}" in
   spatialite) packages=(libsqlite3-mod-spatialite) ;;
   gdal) packages=(gdal-bin) ;;
   wrk) packages=(wrk) ;;
-  chromium) packages=(chromium) ;;
+  chromium) packages=(chromium fonts-wqy-microhei) ;;
   *) echo "usage: $0 spatialite|gdal|wrk|chromium" >&2; exit 2 ;;
 esac
 

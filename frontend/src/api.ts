@@ -1,0 +1,111 @@
+// Reading hazmap's OGC API – Features (/ogc/) and tiles (/tiles/) as the signed-in user (session cookie).
+
+import type { Feature, Geometry } from "geojson";
+import { t } from "./i18n";
+
+export type Properties = Record<string, unknown>;
+export type Item = Feature<Geometry | null, Properties> & { id: number };
+export interface Items {
+  type: "FeatureCollection";
+  features: Item[];
+  numberMatched?: number;
+  numberReturned?: number;
+  links?: Array<{ rel: string; href: string }>;
+}
+
+/** An error the server answered with: its status and the message of its OGC exception body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** GET ``url`` as JSON; a failure becomes an ``ApiError`` with the server's own description. */
+export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError(0, t("error.network"));
+  }
+  if (response.status === 401) throw new ApiError(401, t("error.signin"));
+  if (!response.ok) {
+    let description = `HTTP ${response.status}`;
+    try {
+      const body = (await response.json()) as { description?: string };
+      if (body.description) description = body.description;
+    } catch {
+      // not JSON: keep the status
+    }
+    throw new ApiError(response.status, description);
+  }
+  return (await response.json()) as T;
+}
+
+/** The features of ``collection`` matching ``params`` (OGC API query parameters), one page of at most ``limit``. */
+export function items(
+  collection: string,
+  params: Record<string, string | number> = {},
+  signal?: AbortSignal,
+): Promise<Items> {
+  const query = new URLSearchParams({ f: "json", limit: "100" });
+  for (const [name, value] of Object.entries(params)) query.set(name, String(value));
+  return getJSON<Items>(`/ogc/collections/${collection}/items?${query}`, signal);
+}
+
+/** Every feature of ``collection`` matching ``params``, following the ``next`` links (at most ``max``). */
+export async function allItems(
+  collection: string,
+  params: Record<string, string | number> = {},
+  max = 5000,
+  signal?: AbortSignal,
+): Promise<Item[]> {
+  const first = await items(collection, { limit: 1000, ...params }, signal);
+  const features = [...first.features];
+  let next = first.links?.find((link) => link.rel === "next")?.href;
+  while (next && features.length < max) {
+    const page = await getJSON<Items>(sameOrigin(next), signal);
+    features.push(...page.features);
+    next = page.links?.find((link) => link.rel === "next")?.href;
+  }
+  return features.slice(0, max);
+}
+
+/** One feature of ``collection``. */
+export function item(collection: string, id: number | string, signal?: AbortSignal): Promise<Item> {
+  return getJSON<Item>(`/ogc/collections/${collection}/items/${id}?f=json`, signal);
+}
+
+/** A CQL2 text literal: quoted, with quotes doubled. */
+export function cqlText(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A CQL2 LIKE pattern matching ``text`` anywhere (its own %, _ and \ escaped). */
+export function cqlContains(text: string): string {
+  return cqlText(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+}
+
+/** Links the server writes are absolute; keep their path and query so they go to this page's origin. */
+function sameOrigin(href: string): string {
+  const url = new URL(href, location.href);
+  return url.pathname + url.search;
+}
+
+/** TileJSON of a tileset (``map``: every layer of the map), as the server offers it to this user. */
+export interface TileJSON {
+  tiles: string[];
+  minzoom: number;
+  maxzoom: number;
+  bounds?: [number, number, number, number];
+  center?: [number, number, number];
+  vector_layers: Array<{ id: string; minzoom: number; maxzoom: number; fields: Record<string, string> }>;
+}
+
+export function tileJSON(tileset: string): Promise<TileJSON> {
+  return getJSON<TileJSON>(`/tiles/${tileset}.json`);
+}

@@ -1,0 +1,121 @@
+// The layer switcher and legend in one list: each entry turns a group of map layers on or off and
+// shows what its colours mean. The choice is remembered in this browser.
+
+import type { Map as MapLibreMap } from "maplibre-gl";
+import type { TileJSON } from "./api";
+import { h, replace } from "./dom";
+import { onLangChange, t, type Key } from "./i18n";
+import {
+  FENCE_COLOR,
+  GRADE_COLORS,
+  NOT_MAJOR,
+  PERSON_COLOR,
+  RESOURCE_COLOR,
+  SENSOR_COLORS,
+  TANK_COLOR,
+  TARGET_COLOR,
+  ZONE_COLORS,
+} from "./map/colors";
+import { LAYER_GROUPS } from "./map/style";
+
+type Swatch = { shape: "dot" | "area" | "line" | "dash" | "pulse"; color: string; label: () => string };
+
+const LEGEND: Record<string, Swatch[]> = {
+  "hazard-sources": [
+    ...[1, 2, 3, 4].map((g) => ({ shape: "area" as const, color: GRADE_COLORS[g], label: () => t(`grade.${g}` as Key) })),
+    { shape: "area", color: NOT_MAJOR, label: () => t("grade.none") },
+  ],
+  alarms: [{ shape: "pulse", color: SENSOR_COLORS.alarm, label: () => t("layer.alarms") }],
+  sensors: [
+    { shape: "dot", color: SENSOR_COLORS.normal, label: () => t("sensor.normal") },
+    { shape: "pulse", color: SENSOR_COLORS.warning, label: () => t("sensor.warning") },
+    { shape: "pulse", color: SENSOR_COLORS.alarm, label: () => t("sensor.alarm") },
+    { shape: "dot", color: SENSOR_COLORS.fault, label: () => t("sensor.fault") },
+  ],
+  equipment: [
+    { shape: "area", color: TANK_COLOR, label: () => t("equipment.tank") },
+    { shape: "area", color: "#9aa8b6", label: () => t("equipment.other") },
+  ],
+  personnel: [{ shape: "dot", color: PERSON_COLOR, label: () => t("layer.personnel") }],
+  fences: [{ shape: "dash", color: FENCE_COLOR, label: () => t("layer.fences") }],
+  "emergency-resources": [{ shape: "dot", color: RESOURCE_COLOR, label: () => t("layer.emergency-resources") }],
+  "sensitive-targets": [{ shape: "area", color: TARGET_COLOR, label: () => t("layer.sensitive-targets") }],
+  "consequence-zones": [
+    { shape: "area", color: ZONE_COLORS.red, label: () => t("zones.red") },
+    { shape: "area", color: ZONE_COLORS.orange, label: () => t("zones.orange") },
+    { shape: "area", color: ZONE_COLORS.yellow, label: () => t("zones.yellow") },
+  ],
+  enterprises: [{ shape: "area", color: "#c9d3de", label: () => t("layer.enterprises") }],
+  regions: [{ shape: "line", color: "#7d8c9c", label: () => t("layer.regions") }],
+};
+
+const STORAGE_KEY = "hazmap.hidden-layers";
+
+function hiddenGroups(): Set<string> {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "[]") as string[]);
+  } catch {
+    return new Set();
+  }
+}
+
+/** Show or hide every map layer of ``group``. */
+export function setGroupVisible(map: MapLibreMap, group: string, visible: boolean): void {
+  for (const layer of LAYER_GROUPS[group] ?? []) {
+    if (map.getLayer(layer)) map.setLayoutProperty(layer, "visibility", visible ? "visible" : "none");
+  }
+}
+
+/** The panel for ``map``, whose tileset is described by ``tiles`` (for the zoom each layer starts at). */
+export function layersPanel(map: MapLibreMap, tiles: TileJSON): HTMLElement {
+  const hidden = hiddenGroups();
+  const minzoom = Object.fromEntries(tiles.vector_layers.map((layer) => [layer.id, layer.minzoom]));
+  for (const group of hidden) setGroupVisible(map, group, false);
+  const heading = h("h2", {});
+  const list = h("ul", { class: "layer-list" });
+  const toggle = h("button", { type: "button", class: "panel-toggle", "aria-expanded": "true" });
+  const panel = h("section", { class: "panel layers" }, h("header", {}, heading, toggle), list);
+
+  toggle.addEventListener("click", () => {
+    const open = panel.classList.toggle("collapsed");
+    toggle.setAttribute("aria-expanded", String(!open));
+    render();
+  });
+  const render = () => {
+    heading.textContent = t("layers.title");
+    toggle.textContent = panel.classList.contains("collapsed") ? t("layers.show") : t("layers.hide");
+    replace(
+      list,
+      ...Object.keys(LAYER_GROUPS).map((group) => {
+        const checkbox = h("input", { type: "checkbox", "data-group": group, checked: !hidden.has(group) });
+        checkbox.addEventListener("change", () => {
+          if (checkbox.checked) hidden.delete(group);
+          else hidden.add(group);
+          localStorage.setItem(STORAGE_KEY, JSON.stringify([...hidden]));
+          setGroupVisible(map, group, checkbox.checked);
+        });
+        const from = minzoom[group] ?? 0;
+        const swatches = LEGEND[group] ?? [];
+        const swatch = (item: Swatch) => h("i", { class: `swatch ${item.shape}`, style: `--color:${item.color}` });
+        return h(
+          "li",
+          {},
+          h(
+            "label",
+            {},
+            checkbox,
+            swatches.length === 1 ? swatch(swatches[0]) : null,
+            h("span", { class: "layer-name" }, t(`layer.${group}` as Key)),
+            from > 0 ? h("small", {}, t("layer.from-zoom", { zoom: from })) : null,
+          ),
+          swatches.length > 1
+            ? h("ul", { class: "legend" }, ...swatches.map((item) => h("li", {}, swatch(item), item.label())))
+            : null,
+        );
+      }),
+    );
+  };
+  render();
+  onLangChange(render);
+  return panel;
+}

@@ -1,0 +1,191 @@
+// The command view (一张图): every layer on one map, the alarm panel, search, the feature card, live.
+
+import type { GeoJSONSource, Map as MapLibreMap, MapGeoJSONFeature } from "maplibre-gl";
+import * as maplibregl from "maplibre-gl";
+import { AlarmStore, alarmPanel } from "../alarms";
+import { tileJSON, type Item } from "../api";
+import { FeatureCard } from "../card";
+import { h } from "../dom";
+import { homeBounds } from "../home";
+import { onLangChange, t } from "../i18n";
+import { layersPanel } from "../layers-panel";
+import { LiveStream, type LiveEvent } from "../live";
+import { bounds } from "../map/geometry";
+import { loadAreaLabels } from "../map/labels";
+import { LiveMap, createMap, select } from "../map/setup";
+import { ALARMS, PERSONNEL, PICKABLE, TILES } from "../map/style";
+import { PersonnelStore } from "../personnel";
+import { searchBox } from "../search";
+import type { Shell } from "../shell";
+
+/** Collections whose changes the command view follows live. */
+const FOLLOWED = ["sensors", "equipment", "alarms", "personnel", "consequence-zones", "fences", "hazard-sources"];
+/** Collections whose features come and go or change shape: the tiles are asked for again (rarely). */
+const RELOAD_TILES = new Set(["consequence-zones", "fences", "hazard-sources"]);
+const RELOAD_EVERY_MS = 5000;
+
+export interface CommandHandle {
+  map: MapLibreMap;
+  live: LiveStream;
+  alarms: AlarmStore;
+  liveMap: LiveMap;
+  card: FeatureCard;
+  /** Resolves when the map has drawn its first complete frame. */
+  ready: Promise<void>;
+}
+
+/** Fly to ``feature`` (a point closely, an area to fit), beside the card when it is open on the right. */
+export function zoomTo(map: MapLibreMap, feature: Item, card?: HTMLElement): void {
+  if (!feature.geometry) return;
+  const right = card && !card.hidden && card.offsetLeft > 0 ? map.getContainer().clientWidth - card.offsetLeft + 24 : 60;
+  const padding = { top: 60, bottom: 60, left: 60, right };
+  const [w, s, e, n] = bounds(feature.geometry);
+  if (feature.geometry.type === "Point") map.flyTo({ center: [w, s], zoom: Math.max(map.getZoom(), 16.5), padding });
+  else map.fitBounds([w, s, e, n], { padding, maxZoom: 17.5 });
+}
+
+function coordinates(map: MapLibreMap): HTMLElement {
+  const element = h("div", { class: "coordinates", "aria-live": "off" });
+  let last: [number, number] | null = null;
+  const render = () => {
+    element.textContent = last ? t("map.coordinates", { lon: last[0].toFixed(5), lat: last[1].toFixed(5) }) : "";
+    element.hidden = !last;
+  };
+  map.on("mousemove", (event) => {
+    last = [event.lngLat.lng, event.lngLat.lat];
+    render();
+  });
+  map.getCanvas().addEventListener("mouseleave", () => {
+    last = null;
+    render();
+  });
+  onLangChange(render);
+  render();
+  return element;
+}
+
+/** The feature a click at ``point`` picks: the topmost of the pickable layers. */
+function pick(map: MapLibreMap, point: maplibregl.PointLike): [string, MapGeoJSONFeature] | null {
+  const layers = PICKABLE.map(([layer]) => layer).filter((layer) => map.getLayer(layer));
+  const [x, y] = Array.isArray(point) ? point : [point.x, point.y];
+  const box: [maplibregl.PointLike, maplibregl.PointLike] = [
+    [x - 4, y - 4],
+    [x + 4, y + 4],
+  ];
+  const features = map.queryRenderedFeatures(box, { layers });
+  for (const [layer, collection] of PICKABLE) {
+    const feature = features.find((f) => f.layer.id === layer && f.id !== undefined);
+    if (feature) return [collection, feature];
+  }
+  return null;
+}
+
+export async function commandView(frame: Shell): Promise<CommandHandle> {
+  const [tiles, home] = await Promise.all([tileJSON("map"), homeBounds()]);
+  const mapElement = h("div", { class: "map", id: "map" });
+  const mapArea = h("div", { class: "map-area" }, mapElement);
+  frame.main.append(mapArea);
+  const map = createMap(mapElement, tiles, home ? { bounds: home } : {});
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-right");
+  map.addControl(new maplibregl.ScaleControl({ maxWidth: 120, unit: "metric" }), "bottom-left");
+  mapArea.append(coordinates(map));
+
+  const card = new FeatureCard(
+    (feature) => zoomTo(map, feature, card.element),
+    () => select(map, null),
+  );
+  const show = async (collection: string, id: number, known?: Item) => {
+    await card.show(collection, id, known);
+    if (card.current) select(map, card.current.feature);
+  };
+  mapArea.append(card.element);
+
+  const alarms = new AlarmStore();
+  const panel = alarmPanel(alarms, (alarm) => {
+    if (alarm.geometry) map.flyTo({ center: alarm.geometry.type === "Point" ? (alarm.geometry.coordinates as [number, number]) : map.getCenter(), zoom: Math.max(map.getZoom(), 16.5) });
+    const sensor = alarm.properties.sensor_id;
+    void show(typeof sensor === "number" ? "sensors" : "alarms", typeof sensor === "number" ? sensor : alarm.id);
+  });
+  const layers = layersPanel(map, tiles);
+  frame.main.prepend(layers);
+  frame.main.append(panel.element);
+  const start = home ?? tiles.bounds;
+  map.resize(); // the panels took their room: fit the home bounds to the map as it now is
+  if (start) map.fitBounds(start, { padding: 20, duration: 0 });
+  frame.tools.append(
+    searchBox(async (hit) => {
+      const shown = show(hit.collection, hit.feature.id, hit.feature);
+      zoomTo(map, hit.feature, card.element);
+      await shown;
+    }),
+  );
+
+  const people = new PersonnelStore();
+  const liveMap = new LiveMap(map, () => alarms.sorted().some((a) => !a.properties.ended_at));
+  const live = new LiveStream(FOLLOWED);
+  live.onStatus((status) => frame.setLive(status));
+
+  const loaded = new Promise<void>((resolve) => map.once("load", () => resolve()));
+  alarms.onChange(async () => {
+    await loaded;
+    map.getSource<GeoJSONSource>(ALARMS)?.setData(alarms.geojson());
+    liveMap.updatePulse();
+  });
+
+  let lastReload = 0;
+  let reloadTimer: number | null = null;
+  const reloadTiles = () => {
+    // Features came or went: ask for this tileset's tiles again, versioned by the newest event seen.
+    const wait = Math.max(0, lastReload + RELOAD_EVERY_MS - Date.now());
+    if (reloadTimer !== null) return;
+    reloadTimer = window.setTimeout(() => {
+      reloadTimer = null;
+      lastReload = Date.now();
+      const version = String(live.lastEventId ?? 0);
+      const urls = tiles.tiles.map((url) => {
+        const u = new URL(url, location.href);
+        u.searchParams.set("v", version);
+        return decodeURI(u.href);
+      });
+      map.getSource<maplibregl.VectorTileSource>(TILES)?.setTiles(urls);
+    }, wait);
+  };
+
+  live.on((events: LiveEvent[]) => {
+    liveMap.apply(events);
+    void alarms.apply(events);
+    card.live(events);
+    if (people.apply(events)) map.getSource<GeoJSONSource>(PERSONNEL)?.setData(people.geojson());
+    if (events.some((e) => RELOAD_TILES.has(e.collection) && e.action !== "update")) reloadTiles();
+  });
+
+  map.on("click", (event) => {
+    const hit = pick(map, event.point);
+    if (hit) void show(hit[0], Number(hit[1].id));
+  });
+  let hover: maplibregl.Point | null = null;
+  map.on("mousemove", (event) => {
+    if (hover === null) {
+      requestAnimationFrame(() => {
+        if (hover) map.getCanvas().style.cursor = pick(map, hover) ? "pointer" : "";
+        hover = null;
+      });
+    }
+    hover = event.point;
+  });
+
+  const ready = new Promise<void>((resolve) => {
+    map.once("load", () => {
+      live.start();
+      void loadAreaLabels(map);
+      alarms.load().catch((error: Error) => panel.fail(error.message));
+      people
+        .load()
+        .then(() => map.getSource<GeoJSONSource>(PERSONNEL)?.setData(people.geojson()))
+        .catch((error: Error) => console.warn("hazmap: personnel positions not loaded", error));
+      map.once("idle", () => resolve());
+    });
+  });
+  map.on("error", (event) => console.warn("hazmap map:", event.error?.message ?? event));
+  return { map, live, alarms, liveMap, card, ready };
+}
