@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 
 from acquisition import pointmap
-from acquisition.batch import BAD, GOOD
+from acquisition.agent import Agent
+from acquisition.batch import BAD, GOOD, Batch
 from acquisition.modbus import ModbusConnector, decode, encode, plan
+from acquisition.outbox import Outbox
 from tests.acquisition.conftest import free_port
 from tests.acquisition.peers import Peer
 from tests.acquisition.test_opcua import Sink, until
+from tests.acquisition.test_uplink import wait_for
 
 OWNER = "91310116000000001X"
 
@@ -251,3 +255,105 @@ devices:
 
     run(connector, sink, scenario)
     assert latest()["T1-XV1"] == (0.0, GOOD)
+
+
+class SilentDevice:
+    """A TCP server that accepts connections and reads every request but never answers (a hung gateway).
+
+    ``requests[i]`` counts the Modbus TCP frames (MBAP header: length in bytes 4–5) of the i-th connection.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[int] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self) -> SilentDevice:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = len(self.requests)
+        self.requests.append(0)
+        try:
+            while True:
+                header = await reader.readexactly(6)
+                await reader.readexactly(int.from_bytes(header[4:6], "big"))
+                self.requests[connection] += 1
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def stop(self) -> None:
+        self.server.close()
+
+
+def test_a_device_that_accepts_but_never_answers_is_retried_reported_offline_and_tried_again():
+    sink = Sink()
+    silent = SilentDevice()
+
+    async def scenario():
+        await silent.start()
+        spec = pointmap.loads(
+            f"""
+owner: {OWNER}
+devices:
+  - {{name: hung, protocol: modbus-tcp, host: 127.0.0.1, port: {silent.port}, timeout_s: 0.3, retries: 2,
+      points: [{{sensor: T1-LT1, address: 0, type: int16}}]}}
+"""
+        ).devices[0]
+        task = asyncio.create_task(ModbusConnector(spec).run(sink))
+        try:
+            await until(lambda: len(sink.outages) >= 2, timeout=15, what="a second attempt after the first outage")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await silent.stop()
+
+    asyncio.run(scenario())
+    assert sink.outages[0] == ((f"{OWNER}/T1-LT1",), sink.outages[0][1])
+    assert "no answer from 127.0.0.1" in sink.outages[0][1]
+    assert silent.requests[0] == 3  # the request and its two retries, then offline
+    assert len(silent.requests) >= 2  # connected again after the backoff
+    assert not sink.received
+
+
+def test_the_agent_keeps_reading_its_other_devices_while_one_never_answers(modbus_serial, tmp_path):
+    peer = modbus_serial(holding={"0": 17})
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+
+    def stored() -> tuple[list, list]:
+        batches = [Batch.decode(c.body) for c in outbox.pending(0, max_bytes=1 << 30)]
+        return [s for b in batches for s in b.samples()], [a for b in batches for a in b.alarms]
+
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)  # the kernel completes the connections; nobody reads or answers
+        point_map = pointmap.loads(
+            f"""
+owner: {OWNER}
+devices:
+  - {{name: good, protocol: modbus-tcp, host: 127.0.0.1, port: {peer.port}, poll_s: 0.1,
+      points: [{{sensor: T1-LT1, address: 0, type: int16}}]}}
+  - {{name: hung, protocol: modbus-tcp, host: 127.0.0.1, port: {hung.getsockname()[1]}, timeout_s: 0.3, retries: 1,
+      points: [{{sensor: T1-PT1, address: 0}}]}}
+"""
+        )
+        agent = Agent(point_map, outbox)
+        agent.start()
+        try:
+            wait_for(
+                lambda: sum(s.key.endswith("T1-PT1") for s in stored()[0]) >= 2,
+                timeout=20,
+                what="the hung device reported offline twice",
+            )
+        finally:
+            agent.stop()
+    samples, alarms = stored()
+    good = [s for s in samples if s.key.endswith("T1-LT1")]
+    offline = [s for s in samples if s.key.endswith("T1-PT1")]
+    assert {(s.value, s.quality) for s in good} == {(17.0, GOOD)}
+    assert {(s.value, s.quality) for s in offline} == {(None, BAD)}
+    assert sum(s.time > offline[-1].time for s in good) >= 1  # still reading after the second outage
+    assert sum(offline[0].time < s.time < offline[-1].time for s in good) >= 5  # and between the two
+    assert [(a.key, a.kind, a.ended_at) for a in alarms] == [(f"{OWNER}/T1-PT1", "offline", None)]
