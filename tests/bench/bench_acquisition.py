@@ -8,6 +8,11 @@
   (agent → outbox → envelope → centre → ingest), at 5,000 changes a second, against the OPC UA
   subscription alone (change → notification in the agent); p50 and p99.
 - outbox: bytes per sample of the demo park's chunks, and the disk for 24 hours of the park.
+- signatures: SM2 signatures and verifications per second (OpenSSL through ``acquisition.sm``) against gmssl.
+
+Each figure is also printed against the acquisition issue's target (issue 5: ingest ≥ 50,000 samples/s;
+p99 ≤ 0.5 s at 5,000 samples/s; ≈3,500 SM2 signatures/s with OpenSSL, ≈160 with gmssl), with the rate
+the latency run actually reached; printed, never asserted.
 
 Usage: ``python -m tests.bench.bench_acquisition [--scale park|province]`` (PostGIS: DATABASE_URL=postgis://…),
 or call the functions from ``tests.bench.__main__`` after the demo is loaded.
@@ -29,6 +34,18 @@ from acquisition.batch import Batch, to_us
 from tests.bench.harness import Figure, compare
 
 SAMPLES_PER_BATCH = 50_000
+
+# The targets of the acquisition issue (issue 5, "Speed").
+INGEST_TARGET = 50_000  # samples/s into PostGIS, sustained
+LATENCY_TARGET_S = 0.5  # p99, OPC UA change → live value in the database …
+LATENCY_RATE = 5_000  # … at this many samples/s
+SM2_SIGNATURES_OPENSSL = 3_500  # signatures/s the issue measured with OpenSSL-based SM2
+SM2_SIGNATURES_GMSSL = 160  # and with gmssl
+
+
+def target(what: str, reached: str, goal: str, met: bool) -> None:
+    """Print one figure against the issue's target."""
+    print(f"{'':<46} target: {what} {reached} against {goal}: {'met' if met else 'NOT MET'}", flush=True)
 
 
 def _batch(keys: list[str], per_key: int, start_us: int, rng: np.random.Generator) -> Batch:
@@ -86,7 +103,9 @@ def bench_ingest(sensors: int = 1000) -> list[Figure]:
         note="baseline: bare COPY of the same rows",
     )
     n = per_key * len(keys)
-    print(f"{'':<46} ingest {n / figure.candidate_s:,.0f} samples/s; bare COPY {n / figure.baseline_s:,.0f} samples/s")
+    rate = n / figure.candidate_s
+    print(f"{'':<46} ingest {rate:,.0f} samples/s; bare COPY {n / figure.baseline_s:,.0f} samples/s")
+    target("ingest", f"{rate:,.0f} samples/s", f"≥ {INGEST_TARGET:,} samples/s", rate >= INGEST_TARGET)
     return [figure]
 
 
@@ -159,6 +178,46 @@ def bench_envelope(samples: int = 1000) -> list[Figure]:
     elapsed = time.perf_counter() - started
     print(f"{'':<46} centre: 100 enterprises' batches verified and opened at {100 / elapsed:,.0f} batches/s")
     return [seal, opened]
+
+
+def bench_signatures(count: int = 100) -> list[Figure]:
+    """SM2 signatures (and verifications) of a 32-byte digest: OpenSSL (``acquisition.sm``) against gmssl."""
+    import secrets
+
+    from gmssl import sm2 as gm_sm2
+
+    key = sm.generate_private_key()
+    gm_key = gm_sm2.CryptSM2(
+        private_key=format(key.private_numbers().private_value, "064x"),
+        public_key=sm.public_point(key.public_key()).hex(),
+    )
+    data = sm.sm3(b"hazmap")
+    signature, gm_signature = sm.sign(key, data), gm_key.sign_with_sm3(data, secrets.token_hex(32))
+    signed = compare(
+        f"sm2: {count} signatures",
+        lambda: [sm.sign(key, data) for _ in range(count)],
+        lambda: [gm_key.sign_with_sm3(data, secrets.token_hex(32)) for _ in range(count)],
+        repeat=3,
+        note="baseline: gmssl",
+    )
+    verified = compare(
+        f"sm2: {count} verifications",
+        lambda: [sm.verify(key.public_key(), signature, data) for _ in range(count)],
+        lambda: [gm_key.verify_with_sm3(gm_signature, data) for _ in range(count)],
+        repeat=3,
+        note="baseline: gmssl",
+    )
+    signs, gm_signs = count / signed.candidate_s, count / signed.baseline_s
+    print(
+        f"{'':<46} {signs:,.0f} signatures/s, {count / verified.candidate_s:,.0f} verifications/s "
+        f"(gmssl {gm_signs:,.0f} and {count / verified.baseline_s:,.0f})"
+    )
+    print(
+        f"{'':<46} target: SM2 signatures {signs:,.0f}/s against the issue's ≈ {SM2_SIGNATURES_OPENSSL:,}/s "
+        f"with OpenSSL ({signs / SM2_SIGNATURES_OPENSSL:.2f}×); gmssl {gm_signs:,.0f}/s "
+        f"against its ≈ {SM2_SIGNATURES_GMSSL}/s"
+    )
+    return [signed, verified]
 
 
 def bench_outbox_size() -> None:
@@ -271,12 +330,23 @@ def bench_latency(points: int = 1000, rate: int = 5000, seconds: float = 15.0) -
     print(figure.line())
     print(f"{'':<46} database: p50 {c50 * 1e3:.0f} ms, p99 {c99 * 1e3:.0f} ms over {cn} samples")
     print(f"{'':<46} subscription alone: p50 {b50 * 1e3:.0f} ms, p99 {b99 * 1e3:.0f} ms over {bn} samples")
+    reached, subscribed = len(committed) / seconds, len(notified) / seconds
+    print(
+        f"{'':<46} rate reached: {reached:,.0f} samples/s into the database, {subscribed:,.0f} samples/s "
+        f"through the subscription alone (asked {rate:,}/s of the server)"
+    )
+    target(
+        "latency p99",
+        f"{c99:.3f} s at {reached:,.0f} samples/s",
+        f"≤ {LATENCY_TARGET_S} s at {LATENCY_RATE:,} samples/s",
+        c99 <= LATENCY_TARGET_S and reached >= 0.95 * LATENCY_RATE,
+    )
     return [figure]
 
 
 def run() -> list[Figure]:
     """Every acquisition benchmark (for ``python -m tests.bench``, after the demo is loaded)."""
-    figures = bench_ingest() + bench_envelope()
+    figures = bench_ingest() + bench_envelope() + bench_signatures()
     bench_outbox_size()
     return figures + bench_latency()
 
@@ -287,7 +357,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="park", choices=["park", "province"])
-    parser.add_argument("--only", nargs="*", choices=["ingest", "envelope", "outbox", "latency"], help="run only these")
+    parser.add_argument(
+        "--only", nargs="*", choices=["ingest", "envelope", "signatures", "outbox", "latency"], help="run only these"
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hazmap.settings")
     import django
@@ -303,10 +375,11 @@ def main() -> None:
         call_command("load-demo", scale=args.scale, verbosity=0)
         print(f"database: {connection.vendor}; demo scale {args.scale}")
         print(HEADER)
-        chosen = set(args.only or ["ingest", "envelope", "outbox", "latency"])
+        chosen = set(args.only or ["ingest", "envelope", "signatures", "outbox", "latency"])
         for name, run in (
             ("ingest", bench_ingest),
             ("envelope", bench_envelope),
+            ("signatures", bench_signatures),
             ("outbox", bench_outbox_size),
             ("latency", bench_latency),
         ):
