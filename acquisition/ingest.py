@@ -14,6 +14,10 @@
   updates write and so publish here; alarm rows are saved one by one, and their save publishes them
   when the transaction commits (``layers.signals``, as for every save of a registry model).
 
+After the transaction commits, a change of a wind sensor's live value is handed to
+``geo.consequences.follow_weather``, which recomputes the zones of live scenarios whose wind moved
+enough (≥ 10° or ≥ 1 m/s, or another stability class; at most every 30 s per scenario).
+
 The same batch ingested twice changes nothing the second time. Samples that cannot be stored are
 refused with a log line naming the point: a key with no sensor in the scope, a time too far in the
 future (clock skew) or before the retention period; a value that is not finite is stored as no
@@ -23,6 +27,7 @@ value of bad quality.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import time
@@ -39,6 +44,7 @@ from acquisition import inventory
 from acquisition.batch import BAD, Batch, from_us, to_us
 from acquisition.conf import max_clock_skew_s
 from acquisition.directory import EVERYTHING, Scope, directory
+from geo import consequences
 from geo.events import event_for, publish_many
 from geo.models import Alarm, Equipment, Event, Sensor
 
@@ -46,6 +52,7 @@ log = logging.getLogger(__name__)
 
 EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 ALARM_UNITS = {"rate": "{unit}/s", "stale": "s"}
+WIND_KINDS = (Sensor.Kind.WIND_SPEED, Sensor.Kind.WIND_DIRECTION)
 
 
 @dataclass
@@ -104,6 +111,9 @@ def ingest(
         result.stored = write_readings(ids, time_us, value, quality)
         changed = update_live(ids, time_us, value, quality)
         result.sensors = len(changed)
+        wind = [sensor_id for sensor_id in changed if by_id[sensor_id].kind in WIND_KINDS]
+        if wind:  # live scenarios follow the wind once the new values are committed
+            transaction.on_commit(functools.partial(consequences.follow_weather, wind, now), robust=True)
         live: dict[int, dict] = defaultdict(dict)
         for sensor_id, props in changed.items():
             live[sensor_id].update(props)

@@ -18,6 +18,9 @@ import pyproj
 import pytest
 from django.contrib.gis.geos import Point
 
+from acquisition import directory
+from acquisition.batch import Batch, Sample
+from acquisition.ingest import ingest
 from dispersion import DispersionInputError
 from geo import consequences
 from geo.models import ConsequenceZone, Event, PersonnelTag, Quality, Scenario, SensitiveTarget, Sensor, User
@@ -354,6 +357,20 @@ def test_who_is_inside_is_narrowed_to_what_the_user_may_see(people):
 def turn_wind(park, to_deg: float, speed: float = 3.0, at: dt.datetime = NOW) -> None:
     set_live(park["weather"]["wind_direction"], to_deg, at)
     set_live(park["weather"]["wind_speed"], speed, at)
+
+
+def test_a_wind_change_ingested_from_the_station_turns_a_live_scenarios_zones(park, django_capture_on_commit_callbacks):
+    directory.clear_all()
+    scenario = scenario_on(park["tank"], live=True)
+    consequences.compute(scenario, now=NOW)
+    later = NOW + dt.timedelta(seconds=60)
+    wd = park["weather"]["wind_direction"]
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(Batch.of([Sample(f"{wd.region.code}/{wd.tag}", later, 180.0)]), now=later)  # from the south
+    scenario.refresh_from_db()
+    assert (scenario.weather_used["wind_from_deg"], scenario.computed_at) == (180.0, later)
+    source = park["tank"].footprint.centroid
+    assert all(z.area.centroid.y > source.y + 0.005 for z in scenario.zones.all())  # blown north now
 
 
 def test_a_live_scenario_turns_with_the_wind(park, django_capture_on_commit_callbacks):
