@@ -18,13 +18,14 @@ run: install frontend
 test: install frontend lint postgis test-tools
 	$(MAKE) --no-print-directory test-spatialite test-postgis
 
-# The real clients and peers the tests talk to: GDAL's ogrinfo, the ogctests suite (it needs pytest 8,
+# The real clients and peers the tests talk to: GDAL's ogrinfo, QGIS (python3-qgis), the ogctests suite (it needs pytest 8,
 # so it lives in its own virtualenv), node-opcua and modbus-serial (npm).
 OGCTESTS := .venv-ogctests/.installed
 PEERS := tests/acquisition/peers/node_modules/.package-lock.json
 test-tools: $(OGCTESTS) $(PEERS)
 	bash scripts/install-debian.sh gdal
 	bash scripts/install-debian.sh chromium
+	bash scripts/install-debian.sh qgis
 
 $(OGCTESTS):
 	test -x .venv-ogctests/bin/python || $(PYTHON) -m venv .venv-ogctests

@@ -4,6 +4,7 @@
 #   install-debian.sh gdal         GDAL's command-line tools (ogrinfo, ogr2ogr): an OGC API client for the tests
 #   install-debian.sh wrk          the HTTP load generator of the benchmarks
 #   install-debian.sh chromium     Chromium for the front-end tests, and a Chinese font for its screenshots
+#   install-debian.sh qgis         QGIS's Python bindings (python3-qgis, for Debian's python3): a client of the tests
 # Uses sudo when not root. Refreshes the package lists only if an install fails without it.
 set -euo pipefail
 
@@ -12,7 +13,8 @@ case "${1:-}" in
   gdal) packages=(gdal-bin) ;;
   wrk) packages=(wrk) ;;
   chromium) packages=(chromium fonts-wqy-microhei) ;;
-  *) echo "usage: $0 spatialite|gdal|wrk|chromium" >&2; exit 2 ;;
+  qgis) packages=(python3-qgis) ;;  # brings qgis-providers (OAPIF, vector tiles); runs headless (offscreen)
+  *) echo "usage: $0 spatialite|gdal|wrk|chromium|qgis" >&2; exit 2 ;;
 esac
 
 missing=()
