@@ -2,7 +2,9 @@
 
 ``start(simulate=…)`` is what ``hazmap serve`` (and ``make run`` through ``hazmap demo``) calls:
 
-- with HAZMAP_BROKER set, the centre listens for gateways on the broker (``acquisition.mqtt``);
+- with HAZMAP_BROKER set, the centre listens for gateways on the broker (``acquisition.mqtt``) and for
+  positioning engines (``acquisition.positioning.mqtt``); without, positions arrive by HTTP push only and
+  a ticker lets time raise and clear positioning alarms;
 - with ``simulate``, the demo park's sensors are served by the simulators (Modbus TCP on 127.0.0.1:5020,
   OPC UA on 127.0.0.1:4840, or free ports when those are taken) and read by an embedded agent
   whose uplink hands its messages to the centre in this process. The agent is the gateway
@@ -101,6 +103,7 @@ class Embedded:
     simulator: object | None = None
     simulator_thread: LoopThread | None = None
     agent: Agent | None = None
+    positions: object | None = None  # the positions' MQTT listener, or the rules' ticker
     notes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -110,6 +113,8 @@ class Embedded:
             self.simulator_thread.stop()
         if self.listener is not None:
             self.listener.stop()
+        if self.positions is not None:
+            self.positions.stop()
 
 
 def start(simulate: bool = False, host: str = "127.0.0.1", modbus_port: int = 5020, opcua_port: int = 4840) -> Embedded:
@@ -121,10 +126,18 @@ def start(simulate: bool = False, host: str = "127.0.0.1", modbus_port: int = 50
     broker = conf.broker()
     if broker is not None:
         from acquisition.mqtt import MqttCentre
+        from acquisition.positioning.mqtt import PositionListener
 
         running.listener = MqttCentre(centre, broker, conf.mqtt_prefix())
         running.listener.start()
         running.notes.append(f"acquisition: gateways are received on mqtt://{broker.host}:{broker.port}")
+        running.positions = PositionListener(broker, conf.mqtt_prefix())
+        running.notes.append(f"positioning: positions are received under {conf.mqtt_prefix()}/positions/+")
+    else:
+        from acquisition.positioning.ingest import Ticker, shared
+
+        running.positions = Ticker(shared())  # HTTP push only: time still raises and clears
+    running.positions.start()
     if not simulate:
         return running
     gateway_key = keys.private_key(conf.acquisition_dir() / "embedded-gateway-sm2.pem", create=True)

@@ -347,6 +347,34 @@ def _hazard_source(fence_id: int | None) -> int | None:
     return Fence.objects.filter(pk=fence_id).values_list("hazard_source_id", flat=True).first()
 
 
+class Ticker:
+    """A daemon thread that ticks a ``Positioning`` every ``every_s`` seconds of the wall clock until stopped."""
+
+    def __init__(self, positioning: Positioning, every_s: float = 1.0) -> None:
+        self.positioning = positioning
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="positioning-tick", daemon=True)
+
+    def _run(self) -> None:
+        from django.db import close_old_connections, connection
+
+        while not self._stop.wait(self.every_s):
+            close_old_connections()
+            try:
+                self.positioning.tick(timezone.now())
+            except Exception:
+                log.exception("positioning: the rules could not be ticked")
+        connection.close()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 _shared: Positioning | None = None
 _shared_lock = threading.Lock()
 

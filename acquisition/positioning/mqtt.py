@@ -17,14 +17,13 @@ import logging
 import threading
 
 from django.db import close_old_connections, connection
-from django.utils import timezone
 
 from acquisition.conf import Broker
 from acquisition.directory import Scope
 from acquisition.ingest import _first_in_a_while
 from acquisition.mqtt import _client
 from acquisition.positioning import messages
-from acquisition.positioning.ingest import Positioning, shared
+from acquisition.positioning.ingest import Positioning, Ticker, shared
 from geo.models import Enterprise
 
 log = logging.getLogger(__name__)
@@ -56,7 +55,7 @@ class PositionListener:
         self.connected = threading.Event()
         self.received = 0
         self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._tick, name="positioning-tick", daemon=True)
+        self._ticker = Ticker(self.positioning, tick_s)
         self._enterprises: dict[str, int | None] = {}
 
     def _connected_cb(self, client, userdata, flags, reason_code, properties) -> None:
@@ -113,15 +112,6 @@ class PositionListener:
             self.received += 1
             client.ack(message.mid, message.qos)
 
-    def _tick(self) -> None:
-        while not self._stop.wait(self.tick_s):
-            close_old_connections()
-            try:
-                self.positioning.tick(timezone.now())
-            except Exception:
-                log.exception("positions: the rules could not be ticked")
-        connection.close()
-
     def start(self) -> None:
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=15)
         self.client.loop_start()
@@ -131,4 +121,4 @@ class PositionListener:
         self._stop.set()
         self.client.disconnect()
         self.client.loop_stop()
-        self._ticker.join(5)
+        self._ticker.stop()
