@@ -80,7 +80,7 @@ const zh = {
   "inspector.title": "附近的危险源",
   "inspector.locating": "正在定位…",
   "inspector.located": "已定位（精度约 {accuracy} 米）",
-  "inspector.fallback": "无法获取位置（{reason}），以 {place} 为当前位置",
+  "inspector.fallback": "无法获取位置（{reason}），以{place}为当前位置",
   "inspector.fallback.place": "辖区中心",
   "inspector.denied": "定位权限被拒绝",
   "inspector.unavailable": "定位不可用",

@@ -37,7 +37,11 @@ export class LiveStream {
   private readonly listeners: Array<(events: LiveEvent[]) => void> = [];
   private readonly statusListeners: Array<(status: LiveStatus) => void> = [];
 
-  constructor(private readonly collections: string[] = []) {}
+  /** Follow ``collections`` (all when empty), only changes located in ``bbox`` (west, south, east, north) if given. */
+  constructor(
+    private readonly collections: string[] = [],
+    private readonly bbox: [number, number, number, number] | null = null,
+  ) {}
 
   /** Call ``listener`` with each batch of events, oldest first. */
   on(listener: (events: LiveEvent[]) => void): void {
@@ -54,6 +58,7 @@ export class LiveStream {
     this.stop();
     const query = new URLSearchParams();
     if (this.collections.length) query.set("collections", this.collections.join(","));
+    if (this.bbox) query.set("bbox", this.bbox.map((x) => x.toFixed(6)).join(","));
     if (this.lastEventId !== null) query.set("lastEventId", String(this.lastEventId));
     const source = new EventSource(`/ogc/events${query.size ? `?${query}` : ""}`, { withCredentials: true });
     this.source = source;

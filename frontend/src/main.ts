@@ -2,31 +2,35 @@
 
 import { h } from "./dom";
 import { t } from "./i18n";
-import { shell, type ViewName } from "./shell";
+import { shell, type Shell, type ViewName } from "./shell";
 import "./styles.css";
-import { commandView, type CommandHandle } from "./views/command";
+import { commandView } from "./views/command";
+import { inspectorView } from "./views/inspector";
 
 declare global {
   interface Window {
-    /** What the browser tests (and a curious person in the console) can reach. */
-    hazmap?: { view: ViewName; handle?: CommandHandle; error?: string };
+    /** What the browser tests (and a curious person in the console) can reach: the view and its parts. */
+    hazmap?: { view: ViewName; handle?: unknown; error?: string };
   }
 }
 
-const VIEWS: ViewName[] = ["command"];
+const VIEWS: Partial<Record<ViewName, (frame: Shell) => Promise<unknown>>> = {
+  command: commandView,
+  inspector: inspectorView,
+};
 
 function viewOf(path: string): ViewName {
-  const name = path.replace(/^\/+|\/+$/g, "");
-  return (VIEWS as string[]).includes(name) ? (name as ViewName) : "command";
+  const name = path.replace(/^\/+|\/+$/g, "") || "command";
+  return name in VIEWS ? (name as ViewName) : "command";
 }
 
 async function start(): Promise<void> {
   const root = document.getElementById("app")!;
   const view = viewOf(location.pathname);
   window.hazmap = { view };
-  const frame = shell(root, view, VIEWS);
+  const frame = shell(root, view, Object.keys(VIEWS) as ViewName[]);
   try {
-    window.hazmap.handle = await commandView(frame);
+    window.hazmap.handle = await VIEWS[view]!(frame);
   } catch (error) {
     const message = (error as Error).message;
     window.hazmap.error = message;

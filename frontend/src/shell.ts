@@ -28,7 +28,7 @@ export function shell(root: HTMLElement, view: ViewName, views: ViewName[]): She
   const title = h("span", { class: "brand-view" });
   const nav = h("nav", { class: "views" });
   const tools = h("div", { class: "tools" });
-  const live = h("span", { class: "live", role: "status", "data-status": "connecting" });
+  const live = h("span", { class: "live", role: "status", hidden: true }); // shown once a view follows the stream
   const langButton = h("button", { class: "lang", type: "button", onclick: () => setLang(lang() === "zh" ? "en" : "zh") });
   const signOut = h("button", { class: "signout", type: "submit" });
   const logout = h(
@@ -58,6 +58,7 @@ export function shell(root: HTMLElement, view: ViewName, views: ViewName[]): She
   };
   const setLive = (status: LiveStatus) => {
     liveStatus = status;
+    live.hidden = false;
     live.dataset.status = status;
     const text = t(`live.${status}` as Key);
     live.title = text;

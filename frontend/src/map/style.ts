@@ -327,9 +327,9 @@ export function buildStyle(tiles: TileJSON): StyleSpecification {
       minzoom: from("sensors"),
       paint: {
         "circle-color": sensorColor,
-        "circle-radius": byZoom(14, 3, 18, 6),
+        "circle-radius": byZoom(14, 1.8, 16, 2.8, 18, 5.5),
         "circle-stroke-color": "#fff",
-        "circle-stroke-width": 1,
+        "circle-stroke-width": byZoom(14, 0.4, 17, 1),
       },
     },
     {
