@@ -279,3 +279,10 @@ def test_saving_needs_a_role_that_plans_or_responds(world, as_user):
     assert client.post("processes/consequence/execution", leak(world)).status_code == 200
     refused = client.post("processes/consequence/execution", leak(world, save=True))
     assert refused.status_code == 403 and refused.json()["code"] == "Forbidden"
+
+
+def test_a_refusal_speaks_chinese_first(world, as_user):
+    body = leak(world, inventory_kg=0)
+    response = as_user("commander").post("processes/consequence/execution", body, **{"Accept-Language": "zh-Hans"})
+    assert response.status_code == 422
+    assert response.json()["description"].startswith("无法模拟该泄漏：")
