@@ -3,9 +3,10 @@
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_client.py oapif BASE_URL TOKEN COLLECTION
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_client.py tiles TILEJSON_URL LON LAT ZOOM
 
-``oapif`` loads the collection with QGIS's OAPIF provider, the token given as ``?token=`` in the
-landing page URL (QGIS 3.22 sends the query of that URL with every request; its authentication
-methods have no bearer header), and reads every feature. ``tiles`` reads TileJSON as a map client
+``oapif`` loads the collection with QGIS's OAPIF provider from BASE_URL as a user types it
+(``http://host/ogc``), the token given as ``?token=`` in that landing page URL (QGIS 3.22 sends the
+query of that URL with every request; its authentication methods have no bearer header), and reads
+every feature. ``tiles`` reads TileJSON as a map client
 does and loads its XYZ tile URL as a QGIS vector tile layer, then renders the map around (LON, LAT)
 at ZOOM with a renderer that keeps the features QGIS decoded from the tiles. Each prints one JSON
 object on stdout: whether the layer is valid, and the features (attributes, and lon/lat).
@@ -45,7 +46,7 @@ WEB_MERCATOR = QgsCoordinateReferenceSystem("EPSG:3857")
 
 def read_collection(base_url: str, token: str, collection_id: str) -> dict:
     uri = QgsDataSourceUri()
-    uri.setParam("url", f"{base_url}/?token={token}")
+    uri.setParam("url", f"{base_url}?token={token}")
     uri.setParam("typename", collection_id)
     layer = QgsVectorLayer(uri.uri(expandAuthConfig=False), collection_id, "OAPIF")
     if not layer.isValid():  # (layer.error() of an invalid OAPIF layer crashes QGIS 3.22)
