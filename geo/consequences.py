@@ -99,6 +99,7 @@ log = logging.getLogger(__name__)
 COLLECTION = "consequence-zones"
 LIVE_VALUE_MAX_AGE_S = 600.0  # a sensor value older than this is not live
 WEATHER_STATION_MAX_DISTANCE_M = 20_000.0  # a station farther from the release does not speak for its weather
+NEAREST_WEATHER_SENSORS = 64  # live weather sensors read, nearest first, to find a station's four
 LIVE_DIRECTION_CHANGE_DEG = 10.0
 LIVE_SPEED_CHANGE_M_S = 1.0
 LIVE_MIN_INTERVAL_S = 30.0
@@ -322,9 +323,10 @@ def live_weather(point: Point, user=None, now: dt.datetime | None = None) -> tup
     ).exclude(quality=Quality.BAD)
     if user is not None:
         live = scoped(live, user)
-    nearest = live.annotate(distance=Distance("location", point)).order_by("distance")
-    speed = nearest.filter(kind=Sensor.Kind.WIND_SPEED).first()
-    if speed is None or speed.distance.m > WEATHER_STATION_MAX_DISTANCE_M:
+    near = live.annotate(distance=Distance("location", point)).order_by("distance")[:NEAREST_WEATHER_SENSORS]
+    near = [sensor for sensor in near if sensor.distance.m <= WEATHER_STATION_MAX_DISTANCE_M]  # one query
+    speed = next((sensor for sensor in near if sensor.kind == Sensor.Kind.WIND_SPEED), None)
+    if speed is None:
         return {}, [], {}
     used = [speed]
     values = {"wind_speed_m_s": speed.value}
@@ -333,10 +335,10 @@ def live_weather(point: Point, user=None, now: dt.datetime | None = None) -> tup
         (Sensor.Kind.AIR_TEMPERATURE, "temperature_k", lambda s: _kelvin(s.value, s.unit)),
         (Sensor.Kind.RELATIVE_HUMIDITY, "relative_humidity", lambda s: min(max(s.value / 100.0, 0.0), 1.0)),
     ):
-        of_kind = nearest.filter(kind=kind)
-        sensor = of_kind.filter(device_code=speed.device_code).first() if speed.device_code else None
-        sensor = sensor or of_kind.first()
-        if sensor is not None and sensor.distance.m <= WEATHER_STATION_MAX_DISTANCE_M:
+        of_kind = [sensor for sensor in near if sensor.kind == kind]
+        same_station = [sensor for sensor in of_kind if speed.device_code and sensor.device_code == speed.device_code]
+        sensor = next(iter(same_station or of_kind), None)
+        if sensor is not None:
             values[name] = convert(sensor)
             used.append(sensor)
     station = {"station": speed.device_code or speed.tag, "distance_m": round(speed.distance.m, 1)}

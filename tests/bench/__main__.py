@@ -41,6 +41,8 @@ def main() -> None:
         started = time.perf_counter()
         call_command("load-demo", scale=args.scale, verbosity=0)
         print(f"database: {connection.vendor}; demo scale {args.scale} loaded in {time.perf_counter() - started:.1f} s")
+        if "dispersion" in only:
+            bench_dispersion.bench_platform()  # the platform's scenario on the demo, with who is inside
         if "geo" in only:
             bench_geo.bench_scope()
             bench_geo.bench_readings()

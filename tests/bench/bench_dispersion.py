@@ -4,6 +4,12 @@
   dispersion (a Gaussian plume) and its three AEGL zones with their envelopes, in EPSG:4326 —
   against the straightforward way of drawing the same plume's zones: the Gaussian formula evaluated
   point by point in Python on a 200 × 200 grid over the largest zone. Goal: under 50 ms.
+- one scenario as the platform runs it, with who is inside (needs the demo database, run by
+  ``python -m tests.bench`` after loading it): a 25 mm leak from a liquid chlorine tank of the demo park,
+  its release taken from the tank and its wind from the park's weather station
+  (``geo.consequences.evaluate``), then for each of its three zones the personnel, sensitive targets
+  and enterprises inside (``geo.consequences.occupants``: three spatial queries per zone), against the
+  same per-point Python plume. Goal: under 50 ms.
 - a planner batch: every tank of the demo park (the Shanghai Chemical Industry Park, 62 tanks) under
   17 weather classes, the first 1,000 scenarios, against the same per-point Python evaluation of each
   scenario's plume on a 128 × 128 grid. Goal: at least 100 scenarios/s on one core.
@@ -132,6 +138,50 @@ def bench_single() -> Figure:
         lambda: run_scenario(release, weather, LON, LAT),
         lambda: per_point_zones(result.source.rate_kg_s, 3.0, "D", thresholds, reach, 200),
         note=f"{result.model}; baseline: per-point Python plume, 200x200 grid; goal < 50 ms",
+    )
+
+
+def bench_platform() -> Figure:
+    """The platform's single scenario on the loaded demo: release and weather from the database, who is inside."""
+    import random
+
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from geo import consequences
+    from geo.models import Equipment, PersonnelTag, Quality, Sensor
+
+    now = timezone.now()
+    tank = Equipment.objects.filter(substance__cas="7782-50-5", kind="tank").order_by("pk").first()
+    winds = {"wind_speed": 3.0, "wind_direction": 135.0, "air_temperature": 15.0, "relative_humidity": 70.0}
+    for kind, value in winds.items():
+        Sensor.objects.filter(kind=kind).update(value=value, value_time=now, quality=Quality.GOOD)
+    rng = random.Random(7)  # the park's people scattered over its enterprises' sites (the demo has no positions)
+    tags = PersonnelTag.objects.filter(enterprise__region=tank.hazard_source.enterprise.region).select_related(
+        "enterprise"
+    )
+    for tag in tags:
+        xmin, ymin, xmax, ymax = tag.enterprise.site.extent
+        where = Point(rng.uniform(xmin, xmax), rng.uniform(ymin, ymax), srid=4326)
+        PersonnelTag.objects.filter(pk=tag.pk).update(location=where, position_time=now)
+    parameters = {"release": "hole", "hole_diameter_m": PRESSURISED_HOLE_M}
+
+    def candidate():
+        evaluation = consequences.evaluate("toxic", parameters, {}, equipment=tank, now=now)
+        return evaluation, [consequences.occupants(consequences.geos(z.area)) for z in evaluation.reached()]
+
+    evaluation, inside = candidate()
+    result = evaluation.result
+    thresholds = _mass_thresholds(result, "7782-50-5")
+    reach = max(z.max_distance_m for z in result.zones)
+    people = [len(zone.people) for zone in inside]
+    targets = [len(zone.targets) for zone in inside]
+    return compare(
+        "dispersion: one scenario on a demo tank + who is inside",
+        candidate,
+        lambda: per_point_zones(result.source.rate_kg_s, 3.0, result.stability, thresholds, reach, 200),
+        note=f"{result.model}, class {result.stability}; people {people}, targets {targets} per zone "
+        f"({len(tags)} tags placed); baseline: per-point Python plume, 200x200 grid; goal < 50 ms",
     )
 
 
