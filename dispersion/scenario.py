@@ -18,6 +18,8 @@ Choices made here, each stated in the result's ``limits`` when it applies:
 * the dense-gas model (Britter–McQuaid) is chosen when the Richardson-number criteria say the
   cloud is heavier than air; past its last correlation it continues as a Gaussian plume or puff
   from a virtual source with the same concentration;
+* toxic levels of another family than asked (AEGL → ERPG → IDLH) are drawn when the substance has
+  none of that family shipped, and the result says so (``toxic_levels_fallback``);
 * a toxic level is compared with the concentration averaged over the time it is defined for
   (AEGL 10/30/60 min, ERPG 60 min, IDLH 30 min): C·min(1, d/T) for a plume of duration d,
   min(Cpeak, dosage/T) for a puff; flammable levels with the concentration itself;
@@ -971,6 +973,20 @@ def default_endpoints(release: Release, props: Properties) -> list[Endpoint]:
     return heat_flux_endpoints(release.standard)
 
 
+def _toxic_fallback(release: Release, endpoints: list[Endpoint], props: Properties) -> list[Limit]:
+    """A limit when the toxic levels drawn are not those asked for (none shipped for the substance)."""
+    if release.kind != "toxic" or release.endpoints is not None or not endpoints:
+        return []
+    used = endpoints[0].name.split("-")[0].split(" ")[0]  # "AEGL-3 (60 min)" → AEGL, "IDLH" → IDLH
+    if used == release.toxic_family:
+        return []
+    asked = release.toxic_family + (f" ({release.exposure_min} min)" if release.toxic_family == "AEGL" else "")
+    message = f"no {asked} values are shipped for {props.name} ({release.cas}); its {used} levels are drawn instead"
+    if used == "IDLH":
+        message += " (one zone: IDLH is a level for workers escaping within 30 min, not for the public)"
+    return [Limit("toxic_levels_fallback", message)]
+
+
 def run(release: Release, weather: Weather, lon: float, lat: float) -> Result:
     """Model ``release`` at (lon, lat) in ``weather``: source term, model, one zone per endpoint.
 
@@ -982,6 +998,7 @@ def run(release: Release, weather: Weather, lon: float, lat: float) -> Result:
     stability = weather.stability_class
     term = source_term(release, weather, props)
     limits = list(term.limits)
+    limits.extend(_toxic_fallback(release, endpoints, props))
     bearing = weather.downwind_bearing_deg
 
     if release.kind in ("toxic", "flammable"):

@@ -129,6 +129,30 @@ def test_a_benzene_spill_in_its_dike_evaporates_and_gives_lel_zones():
     assert result.zones[0].max_distance_m < result.zones[2].max_distance_m
 
 
+def test_toluene_has_no_aegl_or_erpg_shipped_so_its_idlh_is_drawn_and_the_result_says_so():
+    """NIOSH Pocket Guide to Chemical Hazards: toluene IDLH 500 ppm; no final AEGL or ERPG is shipped for it."""
+    release = Release(
+        "108-88-3",
+        kind="toxic",
+        release="hole",
+        storage="atmospheric_liquid",
+        inventory_kg=500_000,
+        hole_diameter_m=0.05,
+        vessel_diameter_m=20.0,
+        dike_area_m2=2000.0,
+    )
+    result = run(release, Weather(wind_speed_m_s=3.0, wind_from_deg=90.0, stability="D"), LON, LAT)
+    assert [(z.endpoint.name, z.endpoint.display_value) for z in result.zones] == [("IDLH", 500.0)]
+    (fallback,) = [limit for limit in result.limits if limit.code == "toxic_levels_fallback"]
+    assert "AEGL (60 min)" in fallback.message and "IDLH" in fallback.message
+
+
+def test_toxic_levels_asked_for_and_shipped_need_no_fallback_note():
+    chlorine = Release("7782-50-5", kind="toxic", inventory_kg=1000, hole_diameter_m=0.01, vessel_diameter_m=2.6)
+    result = run(chlorine, Weather(wind_speed_m_s=3.0, wind_from_deg=90.0, stability="D"), LON, LAT)
+    assert "toxic_levels_fallback" not in {limit.code for limit in result.limits}
+
+
 def test_a_pool_fire_reaches_farther_downwind_than_upwind():
     fire = Release("71-43-2", kind="pool_fire", release="catastrophic", storage="atmospheric_liquid",
                    inventory_kg=3e6, dike_area_m2=5000.0)  # fmt: skip
