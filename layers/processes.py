@@ -10,6 +10,33 @@ output, with an example. Refusals the user can act on are 422 (``field``, ``valu
 (``geo.gb18218.identify``): S = Σ qᵢ/Qᵢ, whether it is a major hazard source, and if so
 R = α·Σ βᵢ·qᵢ/Qᵢ and the grade, with every term explained. Quantities are in tonnes, as the
 standard gives them. Invalid inputs are refused with the message of ``geo.gb18218``.
+
+The output of ``consequence`` (``application/geo+json``; the map draws it as it comes)::
+
+    {"type": "FeatureCollection",
+     "features": [                                  # one per level, the most severe first
+       {"type": "Feature", "id": 12,                # the stored zone's id, only when saved
+        "geometry": {"type": "MultiPolygon", ...},  # EPSG:4326; null when the level is not reached
+        "properties": {"endpoint": "AEGL-3 (60 min)", "threshold": 20.0, "unit": "ppm", "severity": "red",
+                       "reached": true, "max_distance_m": 2120.4, "max_width_m": 448.1,
+                       "envelope": {"type": "MultiPolygon", ...},     # ALOHA's confidence lines
+                       "people_inside": 1, "people": [{"id", "code", "kind", "holder", "department",
+                                                       "enterprise_id", "enterprise_name", "floor",
+                                                       "position_time"}],
+                       "targets": [{"id", "name", "kind", "population"}], "population_inside": 800,
+                       "enterprises": [{"id", "name"}]}}],
+     "kind": "toxic", "model": "britter_mcquaid_plume", "substance": {"cas": "7782-50-5", "name": "chlorine"},
+     "source_point": [lon, lat], "stability": "C", "downwind_bearing_deg": 315.0,
+     "weather": {"wind_speed_m_s", "wind_from_deg", "temperature_k", "relative_humidity", "stability",
+                 "stability_from", "day", "sun_elevation_deg", "source": "live" | "given" | "live and given",
+                 "given": [...], "time": "…", "station": "WS-01", "distance_m": 1136.5,
+                 "sensors": [{"id", "tag", "kind", "value", "unit", "time"}], ...},
+     "release": {the dispersion.Release modelled, SI}, "taken": {"inventory_kg": "live inventory", ...},
+     "source_term": {"rate_kg_s", "duration_s", "mass_kg", ...}, "limits": [{"code", "message"}],
+     "computed_at": "…", "scenario": null | {"id", "name", "live"}}
+
+People, targets and enterprises are those the user may see (personnel: the enterprise's own users and
+emergency commanders). Keys are only added to this shape, never renamed.
 """
 
 from __future__ import annotations
