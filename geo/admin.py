@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.gis.admin import GISModelAdmin
 from django.template.loader import render_to_string
@@ -194,8 +194,35 @@ class FenceAdmin(ScopedAdmin):
 
 @admin.register(models.Scenario)
 class ScenarioAdmin(ScopedAdmin):
-    list_display = ["name", "kind", "substance", "enterprise", "live", "created_at"]
+    """Scenarios; saving one computes its zones (``geo.consequences.compute``), as the action does for many."""
+
+    list_display = ["name", "kind", "substance", "enterprise", "live", "model", "computed_at", "created_at"]
     list_filter = ["kind", "live"]
+    readonly_fields = ["model", "computed_at", "limits", "source_term", "weather_used"]
+    actions = ["compute_zones"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        self._compute(request, [obj])
+
+    @admin.action(description=_("Compute the zones of the selected scenarios"))
+    def compute_zones(self, request, queryset) -> None:
+        self._compute(request, list(queryset))
+
+    def _compute(self, request, scenarios) -> None:
+        from dispersion import DispersionInputError
+        from geo import consequences
+
+        done = 0
+        for scenario in scenarios:
+            try:
+                consequences.compute(scenario, request.user)
+                done += 1
+            except DispersionInputError as error:
+                message = _("“%(name)s” cannot be modelled, its zones are unchanged: %(reason)s")
+                self.message_user(request, message % {"name": scenario.name, "reason": error}, messages.WARNING)
+        if done:
+            self.message_user(request, _("Zones computed for %(count)d scenario(s).") % {"count": done})
 
 
 @admin.register(models.ConsequenceZone)

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from geo.models import Sensor, User
+from geo.models import Scenario, Sensor, User
 from tests.factories import enterprise, hazard_source, region_chain, sensor, substance, tank
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +97,39 @@ def test_a_hazard_source_page_explains_its_grading(client, root):
         "S = 10.0 ≥ 1 · α = 1.5 (Table 5: 60 persons within 500 m (50~99人) -&gt; α = 1.5) · R = 30.0 · grade 3" in text
     )
     assert "<td>二氧化硫</td> <td>T1 T1 储罐: 200.000 t</td> <td>200.000</td><td>20.0</td>" in text
+
+
+def _scenario_form(t1, parameters: str) -> dict:
+    centre = t1.footprint.centroid
+    return {
+        "name": "液氯储罐泄漏演练",
+        "kind": "toxic",
+        "enterprise": t1.hazard_source.enterprise.pk,
+        "equipment": t1.pk,
+        "substance": t1.substance.pk,
+        "source": f'{{"type": "Point", "coordinates": [{centre.x}, {centre.y}]}}',
+        "parameters": parameters,
+        "weather": '{"wind_speed_m_s": 3.0, "wind_from_deg": 270.0, "stability": "D"}',
+    }
+
+
+def test_a_scenario_saved_in_the_admin_gets_its_zones(client, root):
+    """Chlorine's AEGL-3, AEGL-2, AEGL-1 (60 min): US EPA AEGL program, final values."""
+    t1 = tank(hazard_source(enterprise(region_chain()["park"])), substance("氯", "7782-50-5", seq=12), 20_000.0)
+    form = _scenario_form(t1, '{"release": "hole", "hole_diameter_m": 0.025}')
+    page = client.post(reverse("admin:geo_scenario_add"), form, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "Zones computed for 1 scenario(s)." in page.content.decode()
+    (scenario,) = Scenario.objects.all()
+    assert sorted(scenario.zones.values_list("endpoint", flat=True)) == [
+        "AEGL-1 (60 min)",
+        "AEGL-2 (60 min)",
+        "AEGL-3 (60 min)",
+    ]
+
+
+def test_a_scenario_that_cannot_be_modelled_is_saved_with_a_warning_naming_the_input(client, root):
+    t1 = tank(hazard_source(enterprise(region_chain()["park"])), substance("氯", "7782-50-5", seq=12), 20_000.0)
+    form = _scenario_form(t1, '{"release": "hole", "hole_diameter_m": 0.025, "inventory_kg": 0}')
+    page = client.post(reverse("admin:geo_scenario_add"), form, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "cannot be modelled, its zones are unchanged: inventory_kg" in page.content.decode()
+    assert Scenario.objects.get().zones.count() == 0
