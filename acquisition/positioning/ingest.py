@@ -37,16 +37,15 @@ from django.utils.translation import gettext as _
 
 from acquisition.conf import max_clock_skew_s
 from acquisition.directory import EVERYTHING, Scope
-from acquisition.ingest import _first_in_a_while
-from acquisition.positioning import conf, sites
+from acquisition.ingest import EVENT_INTERVAL_S, _first_in_a_while
+from acquisition.positioning import conf, sites, track
 from acquisition.positioning.messages import Fix
 from acquisition.positioning.rules import CLEAR, LATE, OFF_SITE, OK, RAISE, TELEPORT, Change, Settings
 from geo.events import event_for, publish_many
-from geo.models import Alarm, Event, Fence, PersonnelTag, Position
+from geo.models import Alarm, Event, Fence, PersonnelTag
 
 log = logging.getLogger(__name__)
 
-EVENT_INTERVAL_S = 1.0
 TAG_TTL_S = 300.0
 UNKNOWN_TTL_S = 30.0
 
@@ -212,7 +211,7 @@ class Positioning:
             [fix.moving for fix, _ref in items],
         )
         rows, newest = [], {}
-        for (fix, ref), verdict, a, b in zip(items, verdicts, lon.tolist(), lat.tolist(), strict=True):
+        for (fix, ref), verdict, lon_i, lat_i in zip(items, verdicts, lon.tolist(), lat.tolist(), strict=True):
             if verdict == TELEPORT:
                 self._refuse(result, source, fix.tag, "teleport", _("the tag cannot have moved there so fast"))
                 continue
@@ -220,45 +219,32 @@ class Positioning:
                 reason = _("the position is far outside the enterprise's site")
                 self._refuse(result, source, fix.tag, "off_site", reason)
                 continue
-            point = Point(a, b, srid=4326)
-            rows.append(
-                Position(
-                    tag_id=ref.id,
-                    time=fix.time,
-                    location=point,
-                    floor=fix.floor,
-                    battery_pct=fix.battery_pct,
-                    sos=fix.sos,
-                    moving=bool(fix.moving),
-                )
-            )
+            row = track.Row(ref.id, fix.time, lon_i, lat_i, fix.floor, fix.battery_pct, fix.sos, bool(fix.moving))
+            rows.append(row)
             if verdict == LATE:
                 result.late += 1
             elif verdict == OK:
                 result.accepted += 1
-                if ref.id not in newest or newest[ref.id][0].time < fix.time:
-                    newest[ref.id] = (fix, point)
-        Position.objects.bulk_create(rows, ignore_conflicts=True)
-        for tag_id, (fix, point) in newest.items():
-            self._live(entry, tag_id, fix, point, events)
+                if ref.id not in newest or newest[ref.id].time < fix.time:
+                    newest[ref.id] = row
+        track.store(rows)
+        for tag_id in track.update_last(list(newest.values())):
+            self._publish(entry, newest[tag_id], events)
         return changes
 
-    def _live(self, entry: sites.Entry, tag_id: int, fix: Fix, point: Point, events: list) -> None:
-        """Set the tag's last position unless it holds a later one; its event for the map when worth sending."""
-        props = {"floor": fix.floor, "position_time": fix.time, "sos": fix.sos, "moving": bool(fix.moving)}
-        if fix.battery_pct is not None:
-            props["battery_pct"] = fix.battery_pct
-        updated = (
-            PersonnelTag.objects.filter(pk=tag_id).exclude(position_time__gte=fix.time).update(location=point, **props)
-        )
-        tag = entry.tags.get(tag_id)
-        if not updated or tag is None:
+    def _publish(self, entry: sites.Entry, row: track.Row, events: list) -> None:
+        """The event of a tag's new last position, when worth sending to the map."""
+        tag = entry.tags.get(row.tag_id)
+        if tag is None:
             return
-        t = fix.time.timestamp()
-        last = entry.published.get(tag_id)
-        if last is None or t - last[0] >= EVENT_INTERVAL_S or (fix.sos, fix.floor) != last[1:]:
-            entry.published[tag_id] = (t, fix.sos, fix.floor)
-            events.append(event_for("personnel", tag, props, location=point))
+        t = row.time.timestamp()
+        last = entry.published.get(row.tag_id)
+        if last is None or t - last[0] >= EVENT_INTERVAL_S or (row.sos, row.floor) != last[1:]:
+            entry.published[row.tag_id] = (t, row.sos, row.floor)
+            props = {"floor": row.floor, "position_time": row.time, "sos": row.sos, "moving": row.moving}
+            if row.battery_pct is not None:
+                props["battery_pct"] = row.battery_pct
+            events.append(event_for("personnel", tag, props, location=Point(row.lon, row.lat, srid=4326)))
 
     # --- alarms ----------------------------------------------------------------------------------
 

@@ -228,12 +228,15 @@ def test_plant_grid_positions_without_a_grid_are_refused(park):
     }
 
 
-def test_positions_reach_the_live_stream_at_most_once_a_second_of_the_tags_time(park):
+def test_positions_reach_the_live_stream_at_most_every_two_seconds_of_the_tags_time(park):
     positioning = Positioning()
-    for n in range(0, 10):
+    for n in range(0, 20):
         send(positioning, [park.fix("TAG-1", n * 0.25, -100.0, 10.0)], n * 0.25)
+    send(positioning, [park.fix("TAG-1", 5.0, -100.0, 10.0, sos=True)], 5.0)  # SOS: at once
     events = Event.objects.filter(collection="personnel", feature_id=park.tags["TAG-1"].pk)
-    assert events.count() == 3  # at 0, 1 and 2 s
+    assert [e.properties["position_time"] for e in events] == [
+        at(s).isoformat().replace("+00:00", "Z") for s in (0, 2, 4, 5)
+    ]
     assert events.last().enterprise_id == park.enterprise.pk and events.last().regional_roles == ",emergency,"
 
 

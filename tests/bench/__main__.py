@@ -1,6 +1,6 @@
 """`make bench`: build a throwaway database with the province-scale demo, run every benchmark, drop it.
 
-Usage: python -m tests.bench [--scale park|province|nation] [--only geo,dispersion,layers,tiles,acquisition]
+Usage: python -m tests.bench [--scale park|province|nation] [--only geo,dispersion,layers,tiles,acquisition,positioning]
 
 Every figure is printed beside its baseline, measured in the same run, with the ratio. The OGC API
 and tile benchmarks compare with tipg when HAZMAP_BENCH_TIPG names a python that has it (`make
@@ -13,7 +13,7 @@ import argparse
 import os
 import time
 
-SUITES = ("geo", "dispersion", "layers", "tiles", "acquisition")
+SUITES = ("geo", "dispersion", "layers", "tiles", "acquisition", "positioning")
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
-    from tests.bench import bench_acquisition, bench_dispersion, bench_geo, bench_layers, bench_tiles
+    from tests.bench import bench_acquisition, bench_dispersion, bench_geo, bench_layers, bench_positioning, bench_tiles
     from tests.bench.harness import HEADER
 
     print(HEADER)
@@ -52,6 +52,8 @@ def main() -> None:
             bench_tiles.run()
         if "acquisition" in only:
             bench_acquisition.run()
+        if "positioning" in only:
+            bench_positioning.run()
     finally:
         teardown_databases(state, verbosity=0)
 
