@@ -123,7 +123,7 @@ export function alarmPanel(store: AlarmStore, onPick: (alarm: Item) => void): Al
             h(
               "span",
               { class: "alarm-head" },
-              h("span", { class: "badge" }, choice("alarms", "level", p.level)),
+              h("span", { class: "badge" }, p.level === 1 || p.level === 2 ? t(`alarms.level.${p.level}`) : ""),
               h("b", {}, choice("alarms", "kind", p.kind)),
               h("time", { datetime: String(p.started_at ?? "") }, time(p.started_at as string)),
             ),

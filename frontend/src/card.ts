@@ -87,7 +87,7 @@ function facts(collection: string, properties: Properties, fields: string[]): HT
 
 /** The GB 18218 grade as a coloured badge. */
 export function gradeBadge(grade: unknown): HTMLElement {
-  const text = typeof grade === "number" ? t("grade.badge", { grade: t(`grade.${grade}` as Key) }) : t("grade.none");
+  const text = typeof grade === "number" ? t("grade.badge", { grade: t(`grade.${grade}` as Key) }) : t("grade.badge.none");
   return h("span", { class: "grade", style: `--grade:${gradeColor(grade)}` }, text);
 }
 

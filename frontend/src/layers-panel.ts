@@ -28,8 +28,8 @@ const LEGEND: Record<string, Swatch[]> = {
   alarms: [{ shape: "pulse", color: SENSOR_COLORS.alarm, label: () => t("layer.alarms") }],
   sensors: [
     { shape: "dot", color: SENSOR_COLORS.normal, label: () => t("sensor.normal") },
-    { shape: "pulse", color: SENSOR_COLORS.warning, label: () => t("sensor.warning") },
-    { shape: "pulse", color: SENSOR_COLORS.alarm, label: () => t("sensor.alarm") },
+    { shape: "dot", color: SENSOR_COLORS.warning, label: () => t("sensor.warning") },
+    { shape: "dot", color: SENSOR_COLORS.alarm, label: () => t("sensor.alarm") },
     { shape: "dot", color: SENSOR_COLORS.fault, label: () => t("sensor.fault") },
   ],
   equipment: [
@@ -64,6 +64,7 @@ export function setGroupVisible(map: MapLibreMap, group: string, visible: boolea
   for (const layer of LAYER_GROUPS[group] ?? []) {
     if (map.getLayer(layer)) map.setLayoutProperty(layer, "visibility", visible ? "visible" : "none");
   }
+  if (group === "alarms") map.getContainer().classList.toggle("hide-alarms", !visible); // the pulsing rings
 }
 
 /** The panel for ``map``, whose tileset is described by ``tiles`` (for the zoom each layer starts at). */

@@ -20,8 +20,6 @@ export const SENSOR_COLORS = {
 export const WARNING_STATES = ["hi", "lo"];
 export const ALARM_STATES = ["hihi", "lolo", "rate"];
 export const FAULT_STATES = ["stale", "offline", "bad_quality"];
-/** States that make a sensor pulse on the map. */
-export const PULSING_STATES = [...WARNING_STATES, ...ALARM_STATES];
 
 export const ZONE_COLORS = { red: "#d7191c", orange: "#f46d1b", yellow: "#f2c200" } as const;
 

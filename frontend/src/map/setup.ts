@@ -7,9 +7,8 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import type { Item } from "../api";
 import { lang, onLangChange } from "../i18n";
 import type { LiveEvent } from "../live";
-import { PULSE_MS, PULSING_LAYERS, SELECTION, TILES, buildStyle } from "./style";
+import { SELECTION, TILES, buildStyle } from "./style";
 import type { TileJSON } from "../api";
-import { PULSING_STATES } from "./colors";
 
 maplibregl.setWorkerUrl(workerUrl); // the worker is a file of its own in the build
 
@@ -77,20 +76,10 @@ export function select(map: MapLibreMap, feature: Item | null): void {
 
 /**
  * Live values on the map without reloading tiles: sensors and tanks take the stream's values as
- * feature-state of their tile features; alarmed sensors and open alarms pulse while there are any.
+ * feature-state of their tile features (the next frame draws them; no tile is fetched again).
  */
 export class LiveMap {
-  /** Sensors whose latest known state pulses (from the stream; tiles carry the state they were made with). */
-  private readonly alarmed = new Set<number>();
-  private pulseTimer: number | null = null;
-  private big = false;
-
-  constructor(
-    private readonly map: MapLibreMap,
-    private readonly hasOpenAlarms: () => boolean,
-  ) {
-    map.on("idle", () => this.countTileAlarms());
-  }
+  constructor(private readonly map: MapLibreMap) {}
 
   apply(events: LiveEvent[]): void {
     const latest = new Map<string, LiveEvent>();
@@ -106,46 +95,44 @@ export class LiveMap {
         if (typeof value === "number" || typeof value === "string" || typeof value === "boolean") state[name] = value;
       }
       this.map.setFeatureState({ source: TILES, sourceLayer: event.collection, id: event.featureId }, state);
-      if (event.collection === "sensors" && typeof event.properties.alarm_state === "string") {
-        if (PULSING_STATES.includes(event.properties.alarm_state)) this.alarmed.add(event.featureId);
-        else this.alarmed.delete(event.featureId);
+    }
+  }
+}
+
+/**
+ * Pulsing rings on what is in alarm now. They are HTML markers animated by CSS, so the browser's
+ * compositor runs the animation: the map itself is not redrawn for it (a WebGL animation would
+ * redraw the whole map every frame for as long as an alarm lasts).
+ */
+export class Pulses {
+  private readonly markers = new Map<number, maplibregl.Marker>();
+
+  constructor(private readonly map: MapLibreMap) {}
+
+  /** Show exactly ``points`` (id, position, level 1 or 2) as pulsing rings. */
+  update(points: Array<{ id: number; position: [number, number]; level: number }>): void {
+    const wanted = new Set(points.map((p) => p.id));
+    for (const [id, marker] of this.markers) {
+      if (!wanted.has(id)) {
+        marker.remove();
+        this.markers.delete(id);
       }
     }
-    this.updatePulse();
-  }
-
-  /** Sensors in the loaded tiles whose tile state pulses count too (until the stream says otherwise). */
-  private countTileAlarms(): void {
-    if (!this.map.getLayer("sensors-point")) return;
-    for (const feature of this.map.querySourceFeatures(TILES, { sourceLayer: "sensors" })) {
-      if (typeof feature.id !== "number") continue;
-      const live = this.map.getFeatureState({ source: TILES, sourceLayer: "sensors", id: feature.id });
-      const state = (live.alarm_state ?? feature.properties.alarm_state) as string | undefined;
-      if (state && PULSING_STATES.includes(state)) this.alarmed.add(feature.id);
-    }
-    this.updatePulse();
-  }
-
-  /** Pulse while anything is in alarm: two constant radius changes per beat, MapLibre animates between them. */
-  updatePulse(): void {
-    const wanted = this.alarmed.size > 0 || this.hasOpenAlarms();
-    if (wanted && this.pulseTimer === null) {
-      this.pulseTimer = window.setInterval(() => this.beat(), PULSE_MS);
-      this.beat();
-    } else if (!wanted && this.pulseTimer !== null) {
-      window.clearInterval(this.pulseTimer);
-      this.pulseTimer = null;
+    for (const point of points) {
+      const known = this.markers.get(point.id);
+      if (known) {
+        known.setLngLat(point.position);
+        continue;
+      }
+      const element = document.createElement("div");
+      element.className = `alarm-pulse level-${point.level}`;
+      element.dataset.id = String(point.id);
+      const marker = new maplibregl.Marker({ element }).setLngLat(point.position).addTo(this.map);
+      this.markers.set(point.id, marker);
     }
   }
 
-  get pulsing(): boolean {
-    return this.pulseTimer !== null;
-  }
-
-  private beat(): void {
-    this.big = !this.big;
-    for (const [layer, small, large] of PULSING_LAYERS) {
-      if (this.map.getLayer(layer)) this.map.setPaintProperty(layer, "circle-radius", this.big ? large : small);
-    }
+  get count(): number {
+    return this.markers.size;
   }
 }

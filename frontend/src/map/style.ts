@@ -4,7 +4,8 @@
 //
 // Live attributes are not read from the tiles alone: sensors and tanks take their live values from
 // feature-state (set from the event stream), open alarms and personnel positions are GeoJSON
-// overlays kept current by the stream, so a changing value never reloads a tile.
+// overlays kept current by the stream, so a changing value never reloads a tile. What is in alarm
+// pulses as HTML markers (setup.ts, Pulses), so the pulse never redraws the map.
 
 import type {
   DataDrivenPropertyValueSpecification,
@@ -20,7 +21,6 @@ import {
   GRADE_COLORS,
   NOT_MAJOR,
   PERSON_COLOR,
-  PULSING_STATES,
   RESOURCE_COLOR,
   SENSOR_COLORS,
   TANK_COLOR,
@@ -34,13 +34,7 @@ export const ALARMS = "live-alarms"; // GeoJSON overlay: open alarms
 export const PERSONNEL = "live-personnel"; // GeoJSON overlay: personnel positions
 export const SELECTION = "selection"; // GeoJSON overlay: the selected feature's outline
 const FONT = ["sans-serif"];
-/** One beat of the pulse of alarmed sensors and open alarms (their halo grows, then shrinks). */
-export const PULSE_MS = 900;
-/** The halo layers that pulse, with their small and large radius (px). */
-export const PULSING_LAYERS: Array<[string, number, number]> = [
-  ["sensors-halo", 6, 15],
-  ["alarms-halo", 7, 17],
-];
+
 
 const isPoint: ExpressionSpecification = ["==", ["geometry-type"], "Point"];
 const isArea: ExpressionSpecification = ["==", ["geometry-type"], "Polygon"];
@@ -128,8 +122,8 @@ function label(
 /** Layers of each entry of the layer switcher, in the order the legend lists them. */
 export const LAYER_GROUPS: Record<string, string[]> = {
   "hazard-sources": ["hazard-sources-fill", "hazard-sources-line", "hazard-sources-point", "hazard-sources-label"],
-  alarms: ["alarms-halo", "alarms-point"],
-  sensors: ["sensors-halo", "sensors-point"],
+  alarms: ["alarms-point"],
+  sensors: ["sensors-point"],
   equipment: ["equipment-fill", "equipment-line"],
   personnel: ["personnel-point"],
   fences: ["fences-line"],
@@ -307,19 +301,6 @@ export function buildStyle(tiles: TileJSON): StyleSpecification {
       },
     },
     {
-      id: "sensors-halo",
-      type: "circle",
-      source: TILES,
-      "source-layer": "sensors",
-      minzoom: from("sensors"),
-      paint: {
-        "circle-color": sensorColor,
-        "circle-radius": 6,
-        "circle-opacity": ["match", sensorState, PULSING_STATES, 0.45, 0],
-        "circle-radius-transition": { duration: PULSE_MS, delay: 0 },
-      },
-    },
-    {
       id: "sensors-point",
       type: "circle",
       source: TILES,
@@ -341,19 +322,6 @@ export function buildStyle(tiles: TileJSON): StyleSpecification {
         "circle-radius": 5,
         "circle-stroke-color": "#fff",
         "circle-stroke-width": 1.5,
-      },
-    },
-    {
-      id: "alarms-halo",
-      type: "circle",
-      source: ALARMS,
-      maxzoom: from("sensors"), // from there on the sensor itself pulses
-      filter: ["==", ["get", "active"], true],
-      paint: {
-        "circle-color": SENSOR_COLORS.alarm,
-        "circle-radius": 8,
-        "circle-opacity": 0.35,
-        "circle-radius-transition": { duration: PULSE_MS, delay: 0 },
       },
     },
     {

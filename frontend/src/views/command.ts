@@ -2,7 +2,8 @@
 
 import type { GeoJSONSource, Map as MapLibreMap, MapGeoJSONFeature } from "maplibre-gl";
 import * as maplibregl from "maplibre-gl";
-import { AlarmStore, alarmPanel } from "../alarms";
+import type { Point } from "geojson";
+import { AlarmStore, alarmPanel, isActive } from "../alarms";
 import { tileJSON, type Item } from "../api";
 import { FeatureCard } from "../card";
 import { h } from "../dom";
@@ -12,7 +13,7 @@ import { layersPanel } from "../layers-panel";
 import { LiveStream, type LiveEvent } from "../live";
 import { bounds } from "../map/geometry";
 import { loadAreaLabels } from "../map/labels";
-import { LiveMap, createMap, select } from "../map/setup";
+import { LiveMap, Pulses, createMap, select } from "../map/setup";
 import { ALARMS, PERSONNEL, PICKABLE, TILES } from "../map/style";
 import { PersonnelStore } from "../personnel";
 import { searchBox } from "../search";
@@ -29,6 +30,7 @@ export interface CommandHandle {
   live: LiveStream;
   alarms: AlarmStore;
   liveMap: LiveMap;
+  pulses: Pulses;
   card: FeatureCard;
   /** Resolves when the map has drawn its first complete frame. */
   ready: Promise<void>;
@@ -121,7 +123,8 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   );
 
   const people = new PersonnelStore();
-  const liveMap = new LiveMap(map, () => alarms.sorted().some((a) => !a.properties.ended_at));
+  const liveMap = new LiveMap(map);
+  const pulses = new Pulses(map);
   const live = new LiveStream(FOLLOWED);
   live.onStatus((status) => frame.setLive(status));
 
@@ -129,7 +132,16 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   alarms.onChange(async () => {
     await loaded;
     map.getSource<GeoJSONSource>(ALARMS)?.setData(alarms.geojson());
-    liveMap.updatePulse();
+    pulses.update(
+      alarms
+        .sorted()
+        .filter((a) => isActive(a) && a.geometry?.type === "Point")
+        .map((a) => ({
+          id: a.id,
+          position: (a.geometry as Point).coordinates as [number, number],
+          level: Number(a.properties.level ?? 1),
+        })),
+    );
   });
 
   let lastReload = 0;
@@ -187,5 +199,5 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
     });
   });
   map.on("error", (event) => console.warn("hazmap map:", event.error?.message ?? event));
-  return { map, live, alarms, liveMap, card, ready };
+  return { map, live, alarms, liveMap, pulses, card, ready };
 }
