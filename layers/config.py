@@ -4,14 +4,23 @@
 in every response are absolute) and one audience: anonymous clients are described only the public
 collections, signed-in users every collection and the processes. Objects are built once per
 (base URL, audience) and kept; the allowed host names bound how many there are.
+
+pygeoapi 0.21 renders HTML with a translated copy of the configuration that it keeps once per
+language (``l10n._cfg_cache``), whichever ``API`` it came from: after an anonymous visitor's page,
+a signed-in user's page of a non-public collection failed (a 500), and every page carried the first
+host's URL. ``rendering_for(api)`` makes that copy one per API and language (``PerApiCache``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from pygeoapi import l10n
 from pygeoapi.api import API
 
 from layers import crs, openapi
@@ -116,3 +125,30 @@ def api(base_url: str, signed_in: bool) -> API:
             config = configuration(base_url, signed_in)
             _apis[key] = API(config, openapi.document(config))
         return _apis[key]
+
+
+_rendering: ContextVar[int] = ContextVar("hazmap_pygeoapi_api", default=0)
+
+
+class PerApiCache(dict):
+    """pygeoapi's cache of translated configurations, keyed by (the API rendering, language) instead of
+    the language alone; the API is the one of the enclosing ``rendering_for``."""
+
+    def get(self, locale, default=None):
+        return super().get((_rendering.get(), locale), default)
+
+    def __setitem__(self, locale, value) -> None:
+        super().__setitem__((_rendering.get(), locale), value)
+
+
+l10n._cfg_cache = PerApiCache()
+
+
+@contextlib.contextmanager
+def rendering_for(api: API) -> Iterator[None]:
+    """HTML rendered inside uses the configuration of ``api`` (its collections, its base URL)."""
+    token = _rendering.set(id(api))
+    try:
+        yield
+    finally:
+        _rendering.reset(token)

@@ -181,7 +181,8 @@ def ogc_view(allowed: frozenset[str] | None = params.COMMON, signed_in: bool = F
                     raise params.BadParameter(
                         _("Unknown format “%(format)s”; use json or html.") % {"format": ogc.api_request.format}
                     )
-                return view(ogc, *args, **kwargs)
+                with config.rendering_for(ogc.api):
+                    return view(ogc, *args, **kwargs)
             except params.BadParameter as error:
                 return exception(HTTPStatus.BAD_REQUEST, "InvalidParameterValue", str(error))
 

@@ -131,3 +131,14 @@ def test_the_api_document_needs_no_network(as_user):
     for ref in found:
         kind, name = ref.split("/")[2:]
         assert name in document["components"][kind], ref
+
+
+def test_html_pages_use_the_configuration_of_their_own_audience_and_host(world, as_user):
+    """pygeoapi keeps one translated configuration per language for every HTML page, whichever API made
+    it: after an anonymous page, a signed-in user's page of a non-public collection was a 500."""
+    assert as_user().get("collections", {"f": "html"}).status_code == 200  # the anonymous configuration first
+    page = as_user("root").get("collections/sensors", {"f": "html"})
+    assert page.status_code == 200
+    assert "/collections/sensors/items" in page.content.decode()
+    other_host = as_user("root").get("", {"f": "html"}, Host="localhost")
+    assert "http://localhost/ogc/collections" in other_host.content.decode()
