@@ -280,6 +280,8 @@ COLLECTIONS: dict[str, Collection] = {
                 "max_distance_m": "max_distance_m",
                 "max_width_m": "max_width_m",
                 "created_at": "scenario__created_at",
+                "computed_at": "scenario__computed_at",
+                "live": "scenario__live",
             },
             tile_fields=("scenario_id", "endpoint", "severity"),
             datetime_field="scenario__created_at",
