@@ -26,6 +26,7 @@ CHOICES: dict[str, dict[str, type[Choices]]] = {
     "personnel": {"kind": geo.PersonnelTag.Kind},
     "fences": {"kind": geo.Fence.Kind},
     "consequence-zones": {"severity": geo.ConsequenceZone.Severity},
+    "scenarios": {"kind": geo.Scenario.Kind},
     "emergency-resources": {"kind": geo.EmergencyResource.Kind},
     "sensitive-targets": {"kind": geo.SensitiveTarget.Kind},
     "users": {"role": geo.User.Role},

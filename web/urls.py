@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth
 from django.urls import path
 from django.views.i18n import set_language
 
-from web import views
+from web import stats, views
 
 urlpatterns = [
     path("", views.app, name="app"),
@@ -14,4 +14,5 @@ urlpatterns = [
     path("login/", views.SignIn.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("app/stats", stats.stats, name="stats"),
 ]

@@ -2,6 +2,7 @@
 
 import type { Feature, Geometry } from "geojson";
 import { t } from "./i18n";
+import { session } from "./session";
 
 export type Properties = Record<string, unknown>;
 export type Item = Feature<Geometry | null, Properties> & { id: number };
@@ -32,6 +33,10 @@ export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> 
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiError(0, t("error.network"));
   }
+  return answer<T>(response);
+}
+
+async function answer<T>(response: Response): Promise<T> {
   if (response.status === 401) throw new ApiError(401, t("error.signin"));
   if (!response.ok) {
     let description = `HTTP ${response.status}`;
@@ -44,6 +49,24 @@ export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> 
     throw new ApiError(response.status, description);
   }
   return (await response.json()) as T;
+}
+
+/** POST ``body`` as JSON with the session's CSRF token; a refusal becomes an ``ApiError`` with the server's words. */
+export async function postJSON<T>(url: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": session().csrf },
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+      signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError(0, t("error.network"));
+  }
+  return answer<T>(response);
 }
 
 /** The features of ``collection`` matching ``params`` (OGC API query parameters), one page of at most ``limit``. */

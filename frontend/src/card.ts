@@ -79,10 +79,16 @@ function facts(collection: string, properties: Properties, fields: string[]): HT
     ...fields
       .filter((field) => properties[field] !== undefined && properties[field] !== null && properties[field] !== "")
       .flatMap((field) => [
-        h("dt", {}, fieldName(collection, field)),
+        h("dt", {}, shownName(collection, field)),
         h("dd", { "data-field": field }, attribute(collection, field, properties[field])),
       ]),
   );
+}
+
+/** An attribute's name as the card shows it: without the SI unit its value is no longer shown in. */
+function shownName(collection: string, field: string): string {
+  const name = fieldName(collection, field);
+  return /_(pa|k|kg)$/.test(field) ? name.replace(/\s*[（(][^（()）]*[)）]$/, "") : name;
 }
 
 /** The GB 18218 grade as a coloured badge. */
@@ -245,6 +251,8 @@ export class FeatureCard {
   constructor(
     private readonly onZoom: (feature: Item) => void,
     private readonly onClose: () => void,
+    /** A section of the view's own for a feature (the command view's release simulation), or null. */
+    private readonly extra: (collection: string, feature: Item) => Node | null = () => null,
   ) {
     onLangChange(() => this.render());
   }
@@ -325,6 +333,7 @@ export class FeatureCard {
     const body = cardBody(collection ?? this.current.collection, this.current.feature, this.rel ?? { equipment: [], sensors: [], sources: [] }, (c, f) =>
       this.show(c, f.id, f),
     );
-    replace(this.element, this.header(), h("div", { class: "card-body" }, ...body));
+    const extra = this.extra(collection ?? this.current.collection, this.current.feature);
+    replace(this.element, this.header(), h("div", { class: "card-body" }, ...body, extra));
   }
 }

@@ -5,7 +5,6 @@ import { t } from "./i18n";
 import { shell, type Shell, type ViewName } from "./shell";
 import "./styles.css";
 import { commandView } from "./views/command";
-import { inspectorView } from "./views/inspector";
 
 declare global {
   interface Window {
@@ -14,9 +13,12 @@ declare global {
   }
 }
 
+// The command view is in the first bundle; the others load when opened (the dashboard brings ECharts).
 const VIEWS: Partial<Record<ViewName, (frame: Shell) => Promise<unknown>>> = {
   command: commandView,
-  inspector: inspectorView,
+  inspector: async (frame) => (await import("./views/inspector")).inspectorView(frame),
+  dashboard: async (frame) => (await import("./views/dashboard")).dashboardView(frame),
+  planner: async (frame) => (await import("./views/planner")).plannerView(frame),
 };
 
 function viewOf(path: string): ViewName {

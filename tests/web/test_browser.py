@@ -293,6 +293,107 @@ def test_an_alarm_arrives_through_the_stream_and_pulses_on_the_map_without_reloa
     page.context.close()
 
 
+# The park's weather station reports a wind (speed m/s, direction ° from north) as acquisition would.
+WIND = """
+from django.utils import timezone
+from acquisition.batch import Batch, Sample
+from acquisition.ingest import ingest
+from geo.models import Sensor
+now = timezone.now()
+values = {{"wind_speed": {speed}, "wind_direction": {direction}, "air_temperature": 20.0, "relative_humidity": 60.0}}
+station = Sensor.objects.select_related("region").filter(tag__startswith="WS-", kind__in=values)
+ingest(Batch.of([Sample(f"{{s.region.code}}/{{s.tag}}", now, values[s.kind]) for s in station]))
+"""
+
+
+def test_a_tank_release_is_simulated_with_the_live_wind_and_redone_when_the_wind_turns(browser, server):
+    server.shell(WIND.format(speed=3.0, direction=90.0))
+    page = sign_in(browser, server, "park", "/")
+    page.wait_for_function("window.hazmap.handle.live.status === 'connected'")
+    page.fill(".search-input", "氯卧式储罐")
+    page.wait_for_selector(".search-results li[data-collection=equipment]")
+    page.locator(".search-results li[data-collection=equipment] button").first.click()
+    page.wait_for_selector(".card .simulate form")
+    page.evaluate("window.hazmap.handle.simulator.rerunEveryMs = 0")
+    page.select_option(".simulate select[name=kind]", "toxic")
+    page.click(".simulate button[type=submit]")
+    page.wait_for_selector(".sim-output[data-state=done]", timeout=30000)
+    result = page.evaluate("window.hazmap.handle.simulator.result")
+    assert (result["weather"]["source"], result["weather"]["wind_from_deg"]) == ("live", 90.0)
+    assert result["downwind_bearing_deg"] == 270.0  # a wind from the east carries the cloud west
+    reached = sorted(z["properties"]["severity"] for z in result["features"] if z["properties"]["reached"])
+    assert reached
+    page.wait_for_function(  # every zone reached is drawn on the map
+        """(reached) => JSON.stringify([...new Set(window.hazmap.handle.map
+             .queryRenderedFeatures({layers: ['simulation-fill']}).map((f) => f.properties.severity))].sort())
+           === JSON.stringify(reached)""",
+        arg=reached,
+        timeout=15000,
+    )
+    listed = page.locator(".sim-output .zones li").all_inner_texts()
+    assert len(listed) == len(result["features"])
+    for zone, text in zip(result["features"], listed, strict=True):
+        assert zone["properties"]["endpoint"] in text
+        for enterprise in zone["properties"]["enterprises"]:
+            assert enterprise["name"] in text
+    screenshot(page, "command-simulation")
+
+    server.shell(WIND.format(speed=3.0, direction=180.0))  # the wind turns to come from the south
+    page.wait_for_function("window.hazmap.handle.simulator.runs === 2", timeout=15000)
+    turned = page.evaluate("window.hazmap.handle.simulator.result")
+    assert (turned["weather"]["wind_from_deg"], turned["downwind_bearing_deg"]) == (180.0, 0.0)
+    page.context.close()
+
+
+def test_the_dashboard_charts_what_the_database_counts_for_the_user(browser, server):
+    page = sign_in(browser, server, "park", "/dashboard")
+    stats = api(page, "/app/stats?days=30")
+    sources = api(page, "/ogc/collections/hazard-sources/items?f=json&limit=1000")["features"]
+    assert stats["hazard_sources"]["total"] == len(sources)
+    grades = page.evaluate(
+        "window.hazmap.handle.charts['sources-grade'].getOption().series[0].data.map((d) => d.value)"
+    )
+    assert grades == [n for _, n in stats["hazard_sources"]["by_grade"]] and sum(grades) == len(sources)
+    accidents = page.evaluate("window.hazmap.handle.charts['sources-accident'].getOption().series[0].data")
+    assert accidents == [n for _, n in stats["hazard_sources"]["by_accident"]]
+    fire = sum(1 for f in sources if f["properties"]["accident_fire"])
+    assert stats["hazard_sources"]["by_accident"][0] == ["fire", fire]
+    hours = page.evaluate("window.hazmap.handle.charts['alarms-hour'].getOption().series[0].data")
+    assert len(hours) == 24 and sum(hours) == stats["alarms"]["total"]
+    assert page.locator(".summary .figure b").first.inner_text() == str(len(sources))
+    screenshot(page, "dashboard")
+    page.context.close()
+
+
+def test_the_planner_compares_two_scenarios_side_by_side_and_exports_one(browser, server):
+    page = sign_in(browser, server, "planner", "/planner")
+    chlorine = page.locator("select[name=equipment] option", has_text="，氯）").first.get_attribute("value")
+    page.select_option("select[name=equipment]", chlorine)
+    for name, value in (("wind_speed", "3"), ("wind_from", "90")):
+        page.fill(f"input[name={name}]", value)
+    page.select_option("select[name=stability]", "D")
+    page.click(".planner-form button[type=submit]")
+    page.wait_for_function("window.hazmap.handle.scenarios().length === 1", timeout=30000)
+    page.select_option("select[name=release]", "catastrophic")
+    page.click(".planner-form button[type=submit]")
+    page.wait_for_function("window.hazmap.handle.scenarios().length === 2", timeout=30000)
+    header = page.locator(".comparison thead th").all_inner_texts()
+    assert [h.split()[0] for h in header[1:]] == ["情景", "情景"] and "A" in header[1] and "B" in header[2]
+    first, second = page.evaluate("window.hazmap.handle.scenarios().map((s) => s.result)")
+    assert first["weather"]["wind_from_deg"] == second["weather"]["wind_from_deg"] == 90.0
+    red = [page.locator(".comparison tbody tr").nth(3).locator("td").nth(i).inner_text() for i in (0, 1)]
+    assert all(r.startswith(first["features"][0]["properties"]["endpoint"]) for r in red)
+    with page.expect_download() as download:
+        page.locator(".comparison thead th").nth(1).get_by_role("button", name="导出 GeoJSON").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["type"] == "FeatureCollection"
+    assert [z["properties"]["endpoint"] for z in exported["features"]] == [
+        z["properties"]["endpoint"] for z in first["features"]
+    ]
+    screenshot(page, "planner")
+    page.context.close()
+
+
 def test_the_language_switch_turns_every_label_english_and_is_remembered(browser, server):
     page = sign_in(browser, server, "park", "/")
     assert page.locator(".brand-view").inner_text() == "一张图"

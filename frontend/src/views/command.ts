@@ -17,6 +17,7 @@ import { LiveMap, Pulses, createMap, select } from "../map/setup";
 import { ALARMS, PERSONNEL, PICKABLE, TILES } from "../map/style";
 import { PersonnelStore } from "../personnel";
 import { searchBox } from "../search";
+import { Simulator } from "../simulator";
 import type { Shell } from "../shell";
 
 /** Collections whose changes the command view follows live. */
@@ -32,6 +33,7 @@ export interface CommandHandle {
   liveMap: LiveMap;
   pulses: Pulses;
   card: FeatureCard;
+  simulator: Simulator;
   /** Resolves when the map has drawn its first complete frame. */
   ready: Promise<void>;
 }
@@ -92,11 +94,20 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   map.addControl(new maplibregl.ScaleControl({ maxWidth: 120, unit: "metric" }), "bottom-left");
   mapArea.append(coordinates(map));
 
+  const cardWidth = () => (card.element.hidden ? 60 : map.getContainer().clientWidth - card.element.offsetLeft + 24);
+  const simulator = new Simulator(map, cardWidth);
   const card = new FeatureCard(
     (feature) => zoomTo(map, feature, card.element),
-    () => select(map, null),
+    () => {
+      select(map, null);
+      simulator.clear();
+    },
+    (collection, feature) =>
+      collection === "equipment" && feature.properties.substance_name ? simulator.panel(feature) : null,
   );
   const show = async (collection: string, id: number, known?: Item) => {
+    const shown = card.current;
+    if (collection !== "equipment" || shown?.feature.id !== id) simulator.clear();
     await card.show(collection, id, known);
     if (card.current) select(map, card.current.feature);
   };
@@ -165,6 +176,7 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
 
   live.on((events: LiveEvent[]) => {
     liveMap.apply(events);
+    simulator.live(events);
     void alarms.apply(events);
     card.live(events);
     if (people.apply(events)) map.getSource<GeoJSONSource>(PERSONNEL)?.setData(people.geojson());
@@ -199,5 +211,5 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
     });
   });
   map.on("error", (event) => console.warn("hazmap map:", event.error?.message ?? event));
-  return { map, live, alarms, liveMap, pulses, card, ready };
+  return { map, live, alarms, liveMap, pulses, card, simulator, ready };
 }
