@@ -14,20 +14,27 @@ any client listens, and wakes the streams when it grows; each stream then reads 
 through ``geo.events.since`` (which applies the user's scope). A comment line every
 ``KEEPALIVE_S`` keeps proxies from closing a quiet stream. The stream ends when the client goes
 (the ASGI server cancels it).
+
+A stream holds no database connection while it waits: the reads run in worker threads that serve
+no request, so each read hands its thread's connection back afterwards (``released``: to the
+connection pool, or closed once older than ``CONN_MAX_AGE``), and so does the request's own thread
+once the user is known. Otherwise every open stream would keep connections of the pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
+from typing import TypeVar
 
 from asgiref.sync import sync_to_async
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
@@ -39,6 +46,7 @@ from layers.auth import TOKEN_PARAMETER, AuthenticationFailed, arequest_user
 from layers.registry import COLLECTIONS
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLL_INTERVAL_S = 0.2  # how often the watcher looks for new events (the map should show a change within 0.5 s)
 KEEPALIVE_S = 15.0  # a comment line after this long without events
@@ -49,6 +57,27 @@ MAX_HOLES = 10_000  # missing ids tracked at most (more: a bulk delete or reset,
 MAX_SCAN = 50_000  # new event ids read per poll
 MAX_LATE = 1_000  # late events remembered for streams
 ALLOWED = frozenset({"bbox", "collections", "lastEventId", "f", TOKEN_PARAMETER})
+
+
+def release_connections() -> None:
+    """Hand this thread's database connections back, as Django does at the end of a request (to the
+    pool; without one, closed once older than ``CONN_MAX_AGE``); never one inside a transaction."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
+
+
+def released(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` made to hand its thread's database connections back when it returns."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs) -> T:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            release_connections()
+
+    return wrapper
 
 
 class Watcher:
@@ -89,7 +118,7 @@ class Watcher:
 
     async def _poll(self) -> None:
         while self._waiting > 0:
-            changed = await sync_to_async(self.scan, thread_sensitive=False)()
+            changed = await sync_to_async(released(self.scan), thread_sensitive=False)()
             if changed:
                 async with self._changed:
                     self._changed.notify_all()
@@ -191,7 +220,9 @@ async def _messages(user, start: int, bbox, collections: list[str] | None) -> As
         latest, newest_sequence = hub.latest or 0, hub.sequence
         late = [event_id for s, event_id in hub.late if s > sequence and event_id <= last_id]
         sequence = newest_sequence
-        late_rows, batch = await sync_to_async(_read, thread_sensitive=False)(last_id, late, user, bbox, collections)
+        late_rows, batch = await sync_to_async(released(_read), thread_sensitive=False)(
+            last_id, late, user, bbox, collections
+        )
         for _event_id, text in late_rows:
             yield text
         for event_id, text in batch:
@@ -233,6 +264,7 @@ async def events(request: HttpRequest) -> HttpResponse:
         user = await arequest_user(request)
     except AuthenticationFailed as error:
         return _error(HTTPStatus.UNAUTHORIZED, "InvalidToken", str(error))
+    await sync_to_async(release_connections)()  # the request's thread, which found the user, waits without one
     if not (user.is_authenticated and user.is_active):
         return _error(
             HTTPStatus.UNAUTHORIZED, "Unauthorized", _("Sign in, or send an API token, to follow live changes.")
@@ -252,7 +284,7 @@ async def events(request: HttpRequest) -> HttpResponse:
     except params.BadParameter as error:
         return _error(HTTPStatus.BAD_REQUEST, "InvalidParameterValue", str(error))
     if start is None:
-        start = await sync_to_async(newest_event_id, thread_sensitive=False)()
+        start = await sync_to_async(released(newest_event_id), thread_sensitive=False)()
     response = StreamingHttpResponse(_messages(user, start, bbox, collections), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
