@@ -361,6 +361,7 @@ def test_the_dashboard_charts_what_the_database_counts_for_the_user(browser, ser
     hours = page.evaluate("window.hazmap.handle.charts['alarms-hour'].getOption().series[0].data")
     assert len(hours) == 24 and sum(hours) == stats["alarms"]["total"]
     assert page.locator(".summary .figure b").first.inner_text() == str(len(sources))
+    page.wait_for_timeout(400)  # the charts' opening animation
     screenshot(page, "dashboard")
     page.context.close()
 
@@ -442,6 +443,7 @@ def test_the_inspector_at_phone_size_lists_the_source_i_stand_at_first_and_shows
 
     first.locator("button").tap()
     page.wait_for_selector(".detail .reading")
+    assert page.locator(".detail .way-line").inner_text() == "您就在此处"
     sensors = api(page, f"/ogc/collections/sensors/items?f=json&hazard_source_id={source['id']}&limit=500")
     assert page.locator(".detail .reading").count() == len(sensors["features"])
     navigate = page.locator(".detail .actions a.primary")

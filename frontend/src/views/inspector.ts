@@ -53,7 +53,10 @@ function arrow(bearing: number): HTMLElement {
   return h("span", { class: "arrow", style: `transform: rotate(${bearing.toFixed(0)}deg)`, "aria-hidden": "true" }, "↑");
 }
 
+const HERE_M = 10; // closer than this, a bearing means nothing
+
 function wayText(from: LonLat, to: LonLat): string {
+  if (distanceM(from, to) < HERE_M) return t("inspector.here");
   const bearing = bearingDeg(from, to);
   return t("inspector.way.detail", {
     distance: distance(distanceM(from, to)),
@@ -125,7 +128,7 @@ export async function inspectorView(frame: Shell): Promise<InspectorHandle> {
             { type: "button", onclick: () => void choose(feature) },
             h("span", { class: "nearby-name" }, h("b", {}, String(feature.properties.name)), h("small", {}, String(feature.properties.enterprise_name ?? ""))),
             gradeBadge(feature.properties.grade),
-            h("span", { class: "nearby-way" }, arrow(bearingDeg(from, to)), distance(d)),
+            h("span", { class: "nearby-way" }, d >= HERE_M ? arrow(bearingDeg(from, to)) : null, distance(d)),
           ),
         );
       }),
@@ -145,7 +148,12 @@ export async function inspectorView(frame: Shell): Promise<InspectorHandle> {
         "section",
         { class: "way" },
         h("h3", {}, t("inspector.way")),
-        h("p", { class: "way-line" }, arrow(bearingDeg(where.position, to)), wayText(where.position, to)),
+        h(
+          "p",
+          { class: "way-line" },
+          distanceM(where.position, to) >= HERE_M ? arrow(bearingDeg(where.position, to)) : null,
+          wayText(where.position, to),
+        ),
       ),
       h(
         "section",
