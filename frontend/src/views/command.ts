@@ -8,7 +8,8 @@ import { tileJSON, type Item } from "../api";
 import { FeatureCard } from "../card";
 import { h } from "../dom";
 import { homeBounds } from "../home";
-import { onLangChange, t } from "../i18n";
+import { mass, reading } from "../format";
+import { choice, onLangChange, t, type Key } from "../i18n";
 import { layersPanel } from "../layers-panel";
 import { LiveStream, type LiveEvent } from "../live";
 import { bounds } from "../map/geometry";
@@ -66,6 +67,30 @@ function coordinates(map: MapLibreMap): HTMLElement {
   onLangChange(render);
   render();
   return element;
+}
+
+/** One line about a feature under the mouse, with its live value where it has one (feature-state first). */
+function hoverText(map: MapLibreMap, collection: string, feature: MapGeoJSONFeature): string | null {
+  const p = feature.properties;
+  const live = feature.source === TILES ? map.getFeatureState({ source: TILES, sourceLayer: collection, id: feature.id! }) : {};
+  switch (collection) {
+    case "sensors": {
+      const state = String(live.alarm_state ?? p.alarm_state ?? "normal");
+      return `${p.tag} · ${reading(live.value ?? p.value, p.unit)} · ${choice("sensors", "alarm_state", state)}`;
+    }
+    case "equipment": {
+      const kg = live.inventory_kg ?? p.inventory_kg;
+      return [p.name, p.substance_name, typeof kg === "number" ? mass(kg) : null].filter(Boolean).join(" · ");
+    }
+    case "hazard-sources":
+      return `${p.name} · ${typeof p.grade === "number" ? t(`grade.${p.grade}` as Key) : t("grade.none")}`;
+    case "personnel":
+      return String(p.holder ?? "");
+    case "alarms":
+      return `${p.level === 1 || p.level === 2 ? t(`alarms.level.${p.level}` as Key) : ""} ${choice("alarms", "kind", p.kind)}`.trim();
+    default:
+      return p.name ? String(p.name) : null;
+  }
 }
 
 /** The feature a click at ``point`` picks: the topmost of the pickable layers. */
@@ -187,16 +212,23 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
     const hit = pick(map, event.point);
     if (hit) void show(hit[0], Number(hit[1].id));
   });
-  let hover: maplibregl.Point | null = null;
+  const tooltip = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: "tooltip", offset: 10 });
+  let hover: maplibregl.MapMouseEvent | null = null;
   map.on("mousemove", (event) => {
     if (hover === null) {
       requestAnimationFrame(() => {
-        if (hover) map.getCanvas().style.cursor = pick(map, hover) ? "pointer" : "";
+        if (!hover) return;
+        const hit = pick(map, hover.point);
+        map.getCanvas().style.cursor = hit ? "pointer" : "";
+        const text = hit ? hoverText(map, hit[0], hit[1]) : null;
+        if (text) tooltip.setLngLat(hover.lngLat).setText(text).addTo(map);
+        else tooltip.remove();
         hover = null;
       });
     }
-    hover = event.point;
+    hover = event;
   });
+  map.getCanvas().addEventListener("mouseleave", () => tooltip.remove());
 
   const ready = new Promise<void>((resolve) => {
     map.once("load", () => {
