@@ -88,6 +88,16 @@ elif _db["ENGINE"] != "django.contrib.gis.db.backends.postgis":
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with spatialite:// or postgis://, not {DATABASE_URL.split(':')[0]}://"
     )
+# PostGIS: Django's connection pool (psycopg-pool), at most HAZMAP_DB_POOL connections per process. Under
+# ASGI every request runs in a thread of its own, so without a pool each request opens a connection
+# (tiles/README.md measures the difference); 0 turns the pool off (a connection per thread, kept 60 s).
+HAZMAP_DB_POOL = env_int("HAZMAP_DB_POOL", 10, minimum=0)
+DB_POOL_TIMEOUT_S = 10.0  # how long a request waits for a connection of the pool before it fails
+if _db["ENGINE"] == "django.contrib.gis.db.backends.postgis" and HAZMAP_DB_POOL:
+    _db["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+    _db["OPTIONS"] = {
+        "pool": {"min_size": min(2, HAZMAP_DB_POOL), "max_size": HAZMAP_DB_POOL, "timeout": DB_POOL_TIMEOUT_S}
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

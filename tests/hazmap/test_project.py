@@ -126,3 +126,54 @@ def test_every_geometry_column_has_a_working_spatial_index():
             )
         indexed = set(cursor.fetchall())
     assert columns - indexed == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_hazmap_serve_with_two_workers_on_postgis_keeps_its_connections_in_the_pool(tmp_path):
+    """HAZMAP_DB_POOL (PostGIS): 48 requests, 16 at a time, over two uvicorn workers all succeed, and the
+    processes hold no more than their pools allow (without a pool every request's thread opens one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostGIS's; SpatiaLite serves with one worker")
+    db = settings.DATABASES["default"]
+    url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    name = f"hazmap-pool-test-{os.getpid()}"
+    env = {"DATABASE_URL": url, "HAZMAP_VAR_DIR": str(tmp_path), "HAZMAP_DB_POOL": "3", "PGAPPNAME": name}
+    port = free_port()
+    server = subprocess.Popen(
+        [HAZMAP, "serve", "--port", str(port), "--workers", "2", "--no-simulate"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+    def get(path: str) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+            answer.read()
+            return answer.status
+
+    try:
+        for _ in range(150):
+            try:
+                if get("/healthz") == 200:
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.2)
+        paths = ["/healthz", "/ogc/collections/regions/items?f=json", "/tiles/regions/0/0/0.mvt"] * 16
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(get, paths))
+        assert statuses.count(200) + statuses.count(204) == len(paths), statuses
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [name])
+            (held,) = cursor.fetchone()
+        assert 1 <= held <= 3 * 3  # the parent (maintain, acquisition) and two workers, three connections each
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
