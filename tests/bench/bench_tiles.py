@@ -6,8 +6,8 @@
   hand-written SQL a server like Martin runs, same layers, attributes and buffer — timed alternately
   in the same run. Printed per tileset, per zoom, and for the slowest tile.
 - concurrent load: wrk (8 connections, 2 threads) on the same sensor and hazard-source tiles against
-  hazmap under uvicorn (2 workers; as configured, and with Django's connection pool when
-  psycopg-pool is installed) and against tipg (2 workers) on the same database, in turns, as time
+  hazmap under uvicorn (2 workers; as configured, with Django's connection pool, and without a pool,
+  ``HAZMAP_DB_POOL=0``) and against tipg (2 workers) on the same database, in turns, as time
   per tile (1 / tiles per second). tipg runs from its own virtualenv: set HAZMAP_BENCH_TIPG to its
   python (``python -m venv /tmp/tipg && /tmp/tipg/bin/pip install tipg uvicorn``); without it, or
   without wrk (Debian package ``wrk``), the figure says what is missing.
@@ -258,24 +258,14 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-POOLED_SETTINGS = """
-from hazmap.settings import *  # noqa: F403
-
-DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "pool": {"min_size": 2, "max_size": 4}}
-"""
-
-
 def bench_concurrent(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
     """Tiles per second under concurrent load: hazmap against tipg, same tiles, same database.
 
     Each server is loaded in turn, ``rounds`` times, and the median rate kept, so that a change in the
-    machine's load weighs on all alike. hazmap runs as configured and, when psycopg-pool is installed,
-    with Django's connection pool (under ASGI each request runs in its own thread, so without a pool
-    every request opens a database connection).
+    machine's load weighs on all alike. hazmap runs as configured (Django's connection pool,
+    ``HAZMAP_DB_POOL``) and without a pool (under ASGI each request runs in its own thread, so without a
+    pool every request opens a database connection).
     """
-    import importlib.util
-
     from django.db import connection
 
     from geo.models import User
@@ -294,7 +284,6 @@ def bench_concurrent(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
     dsn = f"{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     ours_env = {"DATABASE_URL": f"postgis://{dsn}", "HAZMAP_ALLOWED_HOSTS": "127.0.0.1"}
     servers: dict[str, tuple[subprocess.Popen, int]] = {}
-    folder = tempfile.mkdtemp()
     try:
 
         def hazmap(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
@@ -303,11 +292,7 @@ def bench_concurrent(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
             return start([*command, "--lifespan", "off", *SERVE], env, f"http://127.0.0.1:{port}/healthz"), port
 
         servers["hazmap"] = hazmap(ours_env)
-        if importlib.util.find_spec("psycopg_pool"):
-            Path(folder, "pooled_settings.py").write_text(POOLED_SETTINGS)
-            servers["hazmap pooled"] = hazmap(
-                {**ours_env, "PYTHONPATH": folder, "DJANGO_SETTINGS_MODULE": "pooled_settings"}
-            )
+        servers["hazmap without a pool"] = hazmap({**ours_env, "HAZMAP_DB_POOL": "0"})
         port = free_port()
         tipg_env = {
             "DATABASE_URL": f"postgresql://{dsn}",
@@ -368,7 +353,6 @@ def bench_concurrent(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
     finally:
         for process, _port in servers.values():
             stop(process)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run() -> list:
