@@ -293,6 +293,43 @@ def test_an_alarm_arrives_through_the_stream_and_pulses_on_the_map_without_reloa
     page.context.close()
 
 
+DROP_STREAM = """(() => {
+  const live = window.hazmap.handle.live;
+  const seen = live.lastEventId;
+  live.start();
+  return seen;
+})()"""
+
+
+def test_the_stream_reconnects_by_itself_after_a_server_error_and_loses_nothing_meanwhile(browser, server):
+    page = sign_in(browser, server, "park", "/")
+    page.wait_for_function("window.hazmap.handle.live.status === 'connected'")
+    server.shell(WIND.format(speed=2.0, direction=45.0))  # something to have seen: the last event id
+    page.wait_for_function("window.hazmap.handle.live.lastEventId !== null", timeout=10000)
+    streams: list[str] = []
+    unavailable = [True]
+
+    def server_restarting(route) -> None:
+        streams.append(route.request.url)
+        if unavailable[0]:
+            route.fulfill(status=503, content_type="application/json", body='{"code": "Unavailable"}')
+        else:
+            route.continue_()
+
+    page.route("**/ogc/events*", server_restarting)
+    # The connection drops (the last event seen is kept) and the browser asks again.
+    seen = page.evaluate(DROP_STREAM)
+    page.wait_for_function("window.hazmap.handle.live.status === 'reconnecting'")
+    detector = api(page, "/ogc/collections/sensors/items?f=json&kind=combustible_gas&filter=hihi IS NOT NULL&offset=1")
+    sensor = detector["features"][0]
+    server.shell(RAISE_ALARM.format(id=sensor["id"]))  # raised while the page has no stream
+    unavailable[0] = False
+    page.wait_for_function("window.hazmap.handle.live.status === 'connected'", timeout=20000)
+    page.wait_for_selector(f".alarm-list li[data-active=true] >> text={sensor['properties']['tag']}", timeout=10000)
+    assert f"lastEventId={seen}" in streams[-1]  # it resumed after the last event it had, so nothing was lost
+    page.context.close()
+
+
 # The park's weather station reports a wind (speed m/s, direction ° from north) as acquisition would.
 WIND = """
 from django.utils import timezone
