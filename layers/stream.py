@@ -213,7 +213,9 @@ def _read_rows(last_id: int, late: list[int], user, bbox, collections: list[str]
 
 
 async def _messages(user, start: int, bbox, collections: list[str] | None) -> AsyncIterator[str]:
-    yield f"retry: {RETRY_MS}\n: connected\n\n"
+    # The id sets the browser's Last-Event-ID before any event, so a client that loses the connection
+    # before its first event still resumes from where it started and misses nothing.
+    yield f"retry: {RETRY_MS}\nid: {start}\n: connected\n\n"
     hub = watcher()
     last_id, seen, sequence = start, start, hub.sequence
     while True:

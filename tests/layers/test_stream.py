@@ -138,6 +138,17 @@ def test_collections_limit_the_stream_to_some_kinds_of_feature(world, open_strea
     assert client.event()["event_id"] == alarm.id
 
 
+def test_the_first_message_sets_the_resume_point_so_a_drop_before_any_event_loses_nothing(world, open_stream):
+    before = events.publish("sensors", world["level"], {"value": 1.0})
+    client = open_stream("operator")
+    first = client.block()
+    assert f"id: {before.id}" in first and not any(line.startswith("data:") for line in first)
+    client.close()
+    missed = events.publish("sensors", world["level"], {"value": 2.0})  # while the client is away
+    again = open_stream("operator", headers={"Last-Event-ID": str(before.id)})
+    assert again.event()["event_id"] == missed.id
+
+
 def test_a_client_that_reconnects_with_last_event_id_receives_what_it_missed(world, open_stream):
     first = events.publish("sensors", world["level"], {"value": 1.0})
     second = events.publish("sensors", world["level"], {"value": 2.0})
