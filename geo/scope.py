@@ -7,7 +7,10 @@ some roles (``scope_regional_roles``): personnel positions are visible to their 
 the emergency roles of the regions above it, not to every regulator (rows that copy another feature's
 scope, such as events, carry those roles in ``scope_roles_field``). A superuser sees everything; an
 anonymous user, or one without a region, sees nothing. Reference data that belongs to no region (substances) is
-visible to every signed-in user. API, tiles and the event stream all call ``scoped``.
+visible to every signed-in user. A model that marks itself ``scope_shared_downwards`` (sensitive
+targets, emergency resources) is also seen by the users of the regions below its own region: a park's
+emergency commander must know the schools and fire stations of the county around the park, which
+the county registers. API, tiles and the event stream all call ``scoped``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ def scoped(queryset: QuerySet[M], user) -> QuerySet[M]:
     if not region_lookup:
         return queryset
     in_region = Q(**{f"{region_lookup}__startswith": user.region.path})
+    if getattr(model, "scope_shared_downwards", False):
+        in_region |= Q(**{f"{region_lookup}__in": ancestor_paths(user.region.path)})
     if user.enterprise_id is None or enterprise_lookup is None:
         roles = getattr(model, "scope_regional_roles", None)
         if roles is not None and user.role not in roles:
@@ -45,6 +50,12 @@ def scoped(queryset: QuerySet[M], user) -> QuerySet[M]:
     if enterprise_lookup != "pk" and _nullable(model, enterprise_lookup):
         own |= Q(**{f"{enterprise_lookup}__isnull": True}) & in_region
     return queryset.filter(own)
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the regions above the one of ``path`` (``100000/310000/310100/`` → its two parents)."""
+    codes = path.rstrip("/").split("/")
+    return ["".join(f"{code}/" for code in codes[:n]) for n in range(1, len(codes))]
 
 
 def _nullable(model: type[Model], lookup: str) -> bool:

@@ -174,6 +174,7 @@ class EmergencyResource(ValidatedModel):
 
     scope_region = "region__path"
     scope_enterprise = "enterprise"
+    scope_shared_downwards = True  # a county's fire station serves the parks below it
 
     class Meta:
         verbose_name = _("emergency resource")
@@ -207,6 +208,7 @@ class SensitiveTarget(ValidatedModel):
     population = models.PositiveIntegerField(_("population"))
 
     scope_region = "region__path"
+    scope_shared_downwards = True  # the county's schools around a park matter to the park's commanders
 
     class Meta:
         verbose_name = _("sensitive target")

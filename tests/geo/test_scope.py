@@ -73,6 +73,28 @@ def test_an_enterprise_operator_sees_its_own_enterprise_and_the_shared_resources
     assert names(scoped(EmergencyResource.objects.all(), operator)) == {"园区消防站", "企业1器材库"}
 
 
+def test_the_sensitive_targets_and_resources_of_the_regions_above_are_seen_below_them(world):
+    commander = user("park", region=world["a"]["park"], role="emergency")
+    operator = user("op", enterprise=world["e1"], region=world["a"]["park"], role="enterprise")
+    county_station = EmergencyResource.objects.create(
+        name="县消防站", kind="fire_station", region=world["a"]["county"], location=Point(LON, LAT, srid=4326)
+    )
+    for who in (commander, operator):
+        assert names(scoped(SensitiveTarget.objects.all(), who)) == {"甲村"}  # the county's, not the other province's
+        assert county_station.name in names(scoped(EmergencyResource.objects.all(), who))
+    assert "企业2器材库" not in names(scoped(EmergencyResource.objects.all(), operator))  # another enterprise's own
+    assert names(scoped(HazardSource.objects.all(), commander)) == names(
+        HazardSource.objects.filter(enterprise__region=world["a"]["park"])
+    )  # sharing downwards is for those two kinds only
+
+
+def test_ancestor_paths_are_the_regions_above():
+    from geo.scope import ancestor_paths
+
+    assert ancestor_paths("100000/310000/310116/") == ["100000/", "100000/310000/"]
+    assert ancestor_paths("100000/") == []
+
+
 def test_the_enterprise_of_a_user_must_lie_in_the_users_region(world):
     operator = User(username="x", enterprise=world["e3"], region=world["a"]["park"], role="enterprise")
     with pytest.raises(Exception) as caught:
