@@ -9,7 +9,9 @@ by ``LayersConfig.ready``):
   attributes as stored (``Collection.values``, without the geometry) and whose location is the
   feature's point (a point on the surface of an area);
 - a delete publishes ``delete`` with no properties, its scope and location taken from the row as
-  it was.
+  it was;
+- a save of a row that tiles of another collection show through a relation (a substance's name is
+  in the tiles of the equipment holding it: ``tile_dependents``) publishes ``update`` of those rows.
 
 The event is written when the transaction commits (``transaction.on_commit``), in a statement of
 its own: its id is drawn only after the change is visible to every reader, so a tile rendered at
@@ -26,6 +28,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ObjectDoesNotExist
@@ -49,25 +53,64 @@ def point_of(geometry: GEOSGeometry | None) -> Point | None:
     return geometry if isinstance(geometry, Point) else geometry.point_on_surface
 
 
-def publish_stored(entry: Collection, pk: int, action: str, using: str = "default") -> Event | None:
-    """Publish the row ``pk`` of ``entry`` as it is stored now; None when it is gone (its delete publishes that)."""
-    rows = entry.model._default_manager.using(using).filter(pk=pk)
-    feature = rows.first()
-    if feature is None:
-        return None
-    properties = entry.values(rows).get()
-    geometry = properties.pop(entry.geometry_field)
-    del properties["pk"]
-    event = event_for(entry.id, feature, properties, action, point_of(geometry))
-    event.save(using=using)
-    return event
+def scope_relations(model: type[Model]) -> list[str]:
+    """The relations ``event_for`` follows to a row's scope (``hazard_source__enterprise__region``)."""
+    lookups = (getattr(model, "scope_region", ""), getattr(model, "scope_enterprise", None) or "")
+    return sorted({lookup.rsplit("__", 1)[0] for lookup in lookups if "__" in lookup})
+
+
+def publish_stored(entry: Collection, pks: Iterable[int], action: str, using: str = "default") -> list[Event]:
+    """Publish the rows ``pks`` of ``entry`` as they are stored now, in three statements whatever their number.
+
+    Rows gone since are left out (their delete publishes that).
+    """
+    rows = entry.model._default_manager.using(using).filter(pk__in=list(pks))
+    values = {row["pk"]: row for row in entry.values(rows)}
+    events = []
+    for feature in rows.select_related(*scope_relations(entry.model)):
+        properties = dict(values[feature.pk])
+        geometry = properties.pop(entry.geometry_field)
+        del properties["pk"]
+        events.append(event_for(entry.id, feature, properties, action, point_of(geometry)))
+    return Event.objects.using(using).bulk_create(events)
+
+
+def tile_dependents() -> dict[type[Model], list[tuple[Collection, str]]]:
+    """Models whose rows the tiles of a collection show through a relation: model → (collection, relation).
+
+    From the registry's ``tile_fields``: equipment tiles carry ``substance__name_cn``, so a save of a
+    substance publishes the equipment holding it.
+    """
+    dependents: dict[type[Model], list[tuple[Collection, str]]] = defaultdict(list)
+    for entry in COLLECTIONS.values():
+        for name in entry.tile_fields:
+            lookup = entry.fields[name]
+            if not isinstance(lookup, str) or "__" not in lookup:
+                continue
+            relation = lookup.split("__", 1)[0]
+            related = entry.model._meta.get_field(relation).related_model
+            if (entry, relation) not in dependents[related]:
+                dependents[related].append((entry, relation))
+    return dict(dependents)
+
+
+DEPENDENTS = tile_dependents()
 
 
 def saved(sender: type[Model], instance: Model, created: bool, using: str, **_kwargs) -> None:
-    """``post_save``: publish the row once the transaction commits."""
-    action = Event.Action.CREATE if created else Event.Action.UPDATE
-    publish = functools.partial(publish_stored, BY_MODEL[sender], instance.pk, action, using)
-    transaction.on_commit(publish, using=using, robust=True)
+    """``post_save``: publish the row, and the rows whose tiles show it, once the transaction commits."""
+    if sender in BY_MODEL:
+        action = Event.Action.CREATE if created else Event.Action.UPDATE
+        publish = functools.partial(publish_stored, BY_MODEL[sender], [instance.pk], action, using)
+        transaction.on_commit(publish, using=using, robust=True)
+    if created:
+        return  # nothing refers to a new row yet
+    for entry, relation in DEPENDENTS.get(sender, ()):
+        showing = entry.model._default_manager.using(using).filter(**{relation: instance.pk})
+        pks = list(showing.values_list("pk", flat=True))
+        if pks:
+            publish = functools.partial(publish_stored, entry, pks, Event.Action.UPDATE, using)
+            transaction.on_commit(publish, using=using, robust=True)
 
 
 def deleted(sender: type[Model], instance: Model, using: str, **_kwargs) -> None:
@@ -83,7 +126,9 @@ def deleted(sender: type[Model], instance: Model, using: str, **_kwargs) -> None
 
 
 def connect() -> None:
-    """Connect ``saved`` and ``deleted`` to the model of every collection of the registry."""
+    """Connect ``saved`` and ``deleted`` to the model of every collection, and ``saved`` to their dependents'."""
     for model, entry in BY_MODEL.items():
         post_save.connect(saved, sender=model, dispatch_uid=f"layers-publish-save-{entry.id}")
         post_delete.connect(deleted, sender=model, dispatch_uid=f"layers-publish-delete-{entry.id}")
+    for model in DEPENDENTS.keys() - BY_MODEL.keys():
+        post_save.connect(saved, sender=model, dispatch_uid=f"layers-publish-save-{model._meta.label_lower}")

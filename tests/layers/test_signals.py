@@ -141,3 +141,31 @@ def test_ingests_bulk_updates_send_no_signal(rows, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         Sensor.objects.filter(pk=rows["gas"].pk).update(value=3.5)
     assert callbacks == []
+
+
+def test_renaming_a_substance_publishes_the_equipment_whose_tiles_show_its_name(
+    rows, django_capture_on_commit_callbacks
+):
+    chlorine = rows["tank"].substance
+    holding = {rows["tank"].pk, *rows["rows"]["b"]["equipment"]}  # both tanks hold chlorine
+    with django_capture_on_commit_callbacks(execute=True):
+        chlorine.name_cn = "液氯"
+        chlorine.save()
+    published = Event.objects.filter(collection="equipment", action="update")
+    assert {e.feature_id for e in published} == holding
+    assert {e.properties["substance_name"] for e in published} == {"液氯"}
+    assert {e.enterprise_id for e in published} == {rows["e1"].pk, rows["e2"].pk}  # each with its own scope
+
+
+def test_publishing_many_rows_takes_three_statements_whatever_their_number(rows, django_assert_num_queries):
+    """A cascade or a renamed substance publishes its rows together: one read of the attributes, one of the
+    rows with their scope, one insert."""
+    from layers import signals
+
+    for i in range(12):
+        sensor(rows["e1"], tag=f"PT-{i:02d}", kind="pressure", unit="MPa")
+    pks = list(Sensor.objects.values_list("pk", flat=True))
+    with django_assert_num_queries(3):
+        published = signals.publish_stored(COLLECTIONS["sensors"], pks, "update")
+    assert sorted(e.feature_id for e in published) == sorted(pks)
+    assert all(e.region_path for e in published)
