@@ -13,9 +13,9 @@ by ``LayersConfig.ready``):
 - a save of a row that tiles of another collection show through a relation (a substance's name is
   in the tiles of the equipment holding it: ``tile_dependents``) publishes ``update`` of those rows.
 
-The event is written when the transaction commits (``transaction.on_commit``), in a statement of
-its own: its id is drawn only after the change is visible to every reader, so a tile rendered at
-version v (``tiles.versions``: the latest event id) holds every change whose event id is ≤ v. A
+Events are written when the transaction commits (``transaction.on_commit``), in statements of their
+own: an event's id is drawn only after the change is visible to every reader, so a tile rendered
+at version v (``tiles.versions``: the latest event id) holds every change whose event id is ≤ v. A
 change rolled back publishes nothing.
 
 Writes that bypass ``save()`` and ``delete()`` send no signal — ``QuerySet.update``,
