@@ -5,6 +5,9 @@
 - with HAZMAP_BROKER set, the centre listens for gateways on the broker (``acquisition.mqtt``) and for
   positioning engines (``acquisition.positioning.mqtt``); without, positions arrive by HTTP push only and
   a ticker lets time raise and clear positioning alarms;
+- with ``simulate``, the demo park's personnel tags are walked by the positions simulator
+  (``acquisition.positioning.simulate``), whose fixes reach the centre like a positioning engine's: over
+  the broker when HAZMAP_BROKER is set, else in this process;
 - with ``simulate``, the demo park's sensors are served by the simulators (Modbus TCP on 127.0.0.1:5020,
   OPC UA on 127.0.0.1:4840, or free ports when those are taken) and read by an embedded agent
   whose uplink hands its messages to the centre in this process. The agent is the gateway
@@ -104,9 +107,12 @@ class Embedded:
     simulator_thread: LoopThread | None = None
     agent: Agent | None = None
     positions: object | None = None  # the positions' MQTT listener, or the rules' ticker
+    people: object | None = None  # the positions simulator's feed
     notes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
+        if self.people is not None:
+            self.people.stop()
         if self.agent is not None:
             self.agent.stop()
         if self.simulator_thread is not None:
@@ -140,6 +146,13 @@ def start(simulate: bool = False, host: str = "127.0.0.1", modbus_port: int = 50
     running.positions.start()
     if not simulate:
         return running
+    from acquisition.positioning import simulate as positions
+
+    running.people = positions.start(broker, conf.mqtt_prefix())
+    if running.people is not None:
+        tags = sum(len(site.tags) for site in running.people.model.sites)
+        how = f"over mqtt://{broker.host}:{broker.port}" if broker is not None else "in-process"
+        running.notes.append(f"positioning: {tags} personnel tags of the demo park are simulated ({how})")
     gateway_key = keys.private_key(conf.acquisition_dir() / "embedded-gateway-sm2.pem", create=True)
     if register_embedded_gateway(gateway_key) is None:
         running.notes.append("acquisition: no regions in the database; the simulators are not started")

@@ -17,11 +17,14 @@ far outside the site, a jump no person or vehicle makes), and in one transaction
 ``Positioning.tick(now)`` lets time alone raise and clear (dwell times, head-counts, crowds); the MQTT
 listener calls it every second, and every ingest ends with it. The rules live in this process's
 memory: run one process per set of enterprises (the MQTT listener of ``hazmap serve``); several
-HTTP workers each evaluate what they receive.
+HTTP workers each evaluate what they receive. When a transaction fails (SQLite busy, a lost
+connection) the sites it touched are read again from the database by the next message, so that what
+the rules hold never runs ahead of what is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings as django_settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,10 +151,10 @@ class Positioning:
                     self._refuse(result, source, fix.tag, "past", _("the time is before the retention period"))
                 else:
                     groups[ref.enterprise_id].append((fix, ref))
-            with transaction.atomic():
+            pending: list[tuple[sites.Entry, list[Change]]] = []
+            entries = [self._entry(eid, now.timestamp(), pending) for eid in groups]  # reads before writing
+            with self._forgotten_on_error(entries), transaction.atomic():
                 events: list[Event] = []
-                pending: list[tuple[sites.Entry, list[Change]]] = []
-                entries = [self._entry(eid, now.timestamp(), pending) for eid in groups]
                 for entry in entries:
                     changes = self._evaluate(entry, groups[entry.enterprise.pk], result, source, events)
                     pending.append((entry, changes))
@@ -166,16 +169,27 @@ class Positioning:
         """Raise and clear what time alone decides at ``now`` on every site; how many alarms changed."""
         now = now or timezone.now()
         result = PositionResult()
-        with self._lock, transaction.atomic():
-            events: list[Event] = []
+        with self._lock:
             pending: list[tuple[sites.Entry, list[Change]]] = []
-            for enterprise_id in list(self.sites):
-                entry = self._entry(enterprise_id, now.timestamp(), pending)
-                pending.append((entry, entry.site.tick(now.timestamp())))
-            for entry, changes in pending:
-                self._apply(entry, changes, result)
-            publish_many(events)
+            entries = [self._entry(eid, now.timestamp(), pending) for eid in list(self.sites)]
+            with self._forgotten_on_error(entries), transaction.atomic():
+                for entry in entries:
+                    pending.append((entry, entry.site.tick(now.timestamp())))
+                for entry, changes in pending:
+                    self._apply(entry, changes, result)
         return result.raised + result.cleared
+
+    @contextlib.contextmanager
+    def _forgotten_on_error(self, entries: list[sites.Entry]):
+        """When the transaction fails (SQLite busy, a lost connection), the rules have moved on and the database
+        has not: forget those sites, so that the next message reads them again as they are stored (last
+        positions, open alarms) and evaluates its positions afresh; the error goes on to the caller."""
+        try:
+            yield
+        except DatabaseError:
+            for entry in entries:
+                self.sites.pop(entry.enterprise.pk, None)
+            raise
 
     def _refuse(self, result: PositionResult, source: str, tag: str, fault: str, reason: str) -> None:
         result.refused[tag] = reason
