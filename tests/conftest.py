@@ -56,6 +56,15 @@ DATABASE_FIXTURES = {
 
 
 def pytest_collection_modifyitems(config, items) -> None:
+    """Deselect, with a line saying so: tests marked ``postgis`` on SpatiaLite, and in the PostGIS pass of
+    `make test` (HAZMAP_TEST_DATABASE_ONLY=1) the tests that use no database."""
+    report = config.pluginmanager.get_plugin("terminalreporter")
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgis"):
+        postgis_only = [item for item in items if item.get_closest_marker("postgis")]
+        if postgis_only:
+            config.hook.pytest_deselected(items=postgis_only)
+            items[:] = [item for item in items if not item.get_closest_marker("postgis")]
+            report.write_line(f"SpatiaLite: {len(postgis_only)} tests marked postgis run in the PostGIS pass only")
     if os.environ.get("HAZMAP_TEST_DATABASE_ONLY") != "1":
         return
     keep, drop = [], []
@@ -65,7 +74,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-        config.pluginmanager.get_plugin("terminalreporter").write_line(
+        report.write_line(
             f"HAZMAP_TEST_DATABASE_ONLY=1: {len(drop)} tests that use no database were run in the first pass "
             "and are deselected here"
         )

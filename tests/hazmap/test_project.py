@@ -128,6 +128,7 @@ def test_every_geometry_column_has_a_working_spatial_index():
     assert columns - indexed == set()
 
 
+@pytest.mark.postgis
 @pytest.mark.django_db(transaction=True)
 def test_two_uvicorn_workers_on_postgis_keep_their_connections_in_the_pool(tmp_path):
     """HAZMAP_DB_POOL (PostGIS): 48 requests, 16 at a time, over two uvicorn workers all succeed, and the
@@ -137,8 +138,7 @@ def test_two_uvicorn_workers_on_postgis_keep_their_connections_in_the_pool(tmp_p
     from django.conf import settings
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the connection pool is PostGIS's; SpatiaLite serves with one worker")
+    assert connection.vendor == "postgresql", "marked postgis: the connection pool is PostGIS's"
     db = settings.DATABASES["default"]
     url = f"postgis://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     name = f"hazmap-pool-test-{os.getpid()}"
