@@ -13,11 +13,13 @@ import json
 import pytest
 import shapely
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.utils import timezone
 
 from acquisition.directory import Scope
 from acquisition.models import FenceRule, PlantGrid
 from acquisition.positioning import messages
+from acquisition.positioning import track as positioning_track
 from acquisition.positioning.ingest import Positioning
 from geo.demo.frame import LocalFrame
 from geo.models import Alarm, Event, Fence, PersonnelTag, Position
@@ -192,6 +194,25 @@ def test_a_restarted_centre_clears_an_alarm_raised_before_once_and_does_not_rais
     restarted = Positioning()
     walk(restarted, park, "TAG-1", line(16, 20, 5.5, 9.5) + line(21, 35, 10.5, 38.5))
     assert list(Alarm.objects.values_list("kind", "started_at", "ended_at")) == [("fence_entry", at(12), at(29))]
+
+
+def test_a_message_whose_transaction_fails_loses_no_alarm_the_next_messages_raise_it(park, monkeypatch):
+    positioning = Positioning()
+    track = line(0, 20, -10.5, 9.5)  # into the restricted area at x = 0 (t = 10.5)
+    walk(positioning, park, "TAG-1", track[:11])
+
+    def busy(rows):
+        raise OperationalError("database is locked")  # what SQLite says when another writer holds it
+
+    with monkeypatch.context() as patch:
+        patch.setattr(positioning_track, "store", busy)
+        for t, x, y in track[11:13]:  # the two fixes that would confirm the entry (t = 11, 12)
+            with pytest.raises(OperationalError):
+                send(positioning, [park.fix("TAG-1", t, x, y)], t)
+    assert not Alarm.objects.exists() and Position.objects.count() == 11  # nothing of them was stored
+    walk(positioning, park, "TAG-1", track[13:])
+    # read again from the database (last position t = 10), the site confirms the entry with t = 13 and 14
+    assert list(Alarm.objects.values_list("kind", "started_at", "ended_at")) == [("fence_entry", at(14), None)]
 
 
 def test_deactivating_a_fence_clears_its_open_alarm_at_the_next_position(park):
