@@ -39,8 +39,9 @@ def user(park: Park, name: str, role: str, enterprise=None, region=None) -> User
     )
 
 
-def token_client(who: User) -> Client:
-    return Client(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(who, 'engine')[1]}")
+def token_client(who: User, language: str = "en") -> Client:
+    """A client sending an API token of ``who`` (answers in English, the messages' source, unless told)."""
+    return Client(HTTP_AUTHORIZATION=f"Bearer {tokens.issue(who, 'engine')[1]}", HTTP_ACCEPT_LANGUAGE=language)
 
 
 def push(client: Client, body) -> tuple[int, dict]:
@@ -96,8 +97,16 @@ def test_a_regional_account_may_not_push_positions(park):
     assert (status, body["description"]) == (403, "Only an enterprise's account may push its personnel positions.")
 
 
+def test_refusals_read_in_chinese_when_the_client_asks_for_no_language(park):
+    engine = token_client(user(park, "engine", "operator", enterprise=park.enterprise), language="")
+    status, body = push(engine, [park.fix("TAG-1", 0, 0.0, 0.0), {"tag": "TAG-2"}, park.fix("TAG-404", 0, 0.0, 0.0)])
+    assert (status, body["refused"]) == (200, {"#1 TAG-2": "缺少 time（时间）", "TAG-404": "发送方没有这个定位标签"})
+    status, body = push(token_client(user(park, "park", "emergency"), language=""), [park.fix("TAG-1", 0, 0.0, 0.0)])
+    assert (status, body["description"]) == (403, "只有企业账号可以推送本企业的人员定位。")
+
+
 def test_a_session_push_without_the_csrf_token_is_refused(park):
-    client = Client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user(park, "operator", "operator", enterprise=park.enterprise))
     status, body = push(client, [park.fix("TAG-1", 0, 0.0, 0.0)])
     assert status == 403 and body["description"].startswith("CSRF check failed")

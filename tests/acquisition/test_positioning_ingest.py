@@ -14,7 +14,7 @@ import pytest
 import shapely
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from acquisition.directory import Scope
 from acquisition.models import FenceRule, PlantGrid
@@ -101,6 +101,12 @@ def test_a_walk_through_a_restricted_area_stores_the_track_and_one_alarm_from_en
     tag = PersonnelTag.objects.get(code="TAG-1")
     assert (tag.position_time, tag.battery_pct, tag.moving, tag.sos) == (at(50), 80.0, True, False)
     assert tag.location.distance(park.frame.points([(39.5, 10.0)])[0]) < 1e-7
+
+
+def test_an_alarm_raised_in_chinese_the_centres_language_reads_in_chinese(park):
+    with translation.override("zh-hans"):  # the language of the MQTT listener's and the simulator's threads
+        walk(Positioning(), park, "TAG-1", line(0, 20, -10.5, 9.5))
+    assert Alarm.objects.get().message == "TAG-1 闯入限制区域 有毒气体限制区"
 
 
 def test_positions_sent_again_and_out_of_order_change_nothing(park):
@@ -312,6 +318,6 @@ def test_the_admin_refuses_assigning_another_enterprises_tag_to_a_fence(park, ad
         },
     )
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {
-        "assigned_tags": ["These tags belong to another enterprise than the fence: TAG-OTHER"]
+    assert response.context["adminform"].form.errors == {  # in the admin's language, Chinese by default
+        "assigned_tags": ["这些标签不属于该围栏所在的企业：TAG-OTHER"]
     }
