@@ -631,7 +631,8 @@ def follow_weather(sensor_ids: Iterable[int], now: dt.datetime | None = None) ->
     """Recompute the live scenarios whose weather moved (see the module); the ids of those recomputed.
 
     ``sensor_ids`` are the weather sensors whose live value just changed. A scenario that cannot be
-    computed now (e.g. calm wind) keeps its zones and is logged.
+    computed now (e.g. calm wind) keeps its zones and is logged; it is tried again no sooner than
+    ``LIVE_MIN_INTERVAL_S`` later (by this process), so a wind sample every second logs no flood.
     """
     now = now or timezone.now()
     changed = set(sensor_ids)
@@ -640,12 +641,20 @@ def follow_weather(sensor_ids: Iterable[int], now: dt.datetime | None = None) ->
         sensors = {reading["id"] for reading in (used or {}).get("sensors", [])}
         if used and not sensors & changed:
             continue  # its weather comes from another station, or is given
+        failed_at = _failed.get(scenario_id)
+        if failed_at is not None and abs((now - failed_at).total_seconds()) < LIVE_MIN_INTERVAL_S:
+            continue
         try:
             if _follow(scenario_id, now):
                 recomputed.append(scenario_id)
+            _failed.pop(scenario_id, None)
         except DispersionInputError as error:
+            _failed[scenario_id] = now
             log.warning("live scenario %s not recomputed: %s", scenario_id, error)
     return recomputed
+
+
+_failed: dict[int, dt.datetime] = {}  # live scenarios whose last recomputation was refused, and when
 
 
 def _follow(scenario_id: int, now: dt.datetime) -> bool:

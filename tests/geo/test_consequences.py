@@ -426,4 +426,11 @@ def test_a_calm_wind_leaves_a_live_scenarios_zones_as_they_were(park, caplog):
     turn_wind(park, 270.0, speed=0.4, at=later)  # below the models' 1 m/s
     assert consequences.follow_weather([park["weather"]["wind_speed"].pk], now=later) == []
     assert scenario.zones.count() == 3
-    assert "not recomputed" in caplog.text
+    assert caplog.text.count("not recomputed") == 1
+    soon = later + dt.timedelta(seconds=5)
+    turn_wind(park, 270.0, speed=0.5, at=soon)
+    assert consequences.follow_weather([park["weather"]["wind_speed"].pk], now=soon) == []
+    assert caplog.text.count("not recomputed") == 1  # not tried again, not logged again, within 30 s
+    settled = later + dt.timedelta(seconds=40)
+    turn_wind(park, 270.0, speed=4.0, at=settled)
+    assert consequences.follow_weather([park["weather"]["wind_speed"].pk], now=settled) == [scenario.pk]
