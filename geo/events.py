@@ -4,18 +4,25 @@ Every ``save()`` and ``delete()`` of a row of a registry collection is published
 its transaction commits (``layers.signals``, connected at start-up): code that saves a feature
 (alarm handling, consequence zones, the admin) publishes nothing by hand. Only writes that bypass
 ``save()`` — ``QuerySet.update``, ``bulk_create``, raw SQL, as acquisition's ingest does for live
-values — call ``publish`` or ``publish_many`` themselves, in the same transaction as the change. The
-stream (``layers``) reads ``since(last_id, user)``; ``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
+values and positions — call ``publish`` or ``publish_many`` themselves, in the same transaction as the
+change. ``publish_many`` writes a batch in one ``INSERT … SELECT`` (the rows as arrays on PostGIS, a
+``VALUES`` list per thousand on SpatiaLite): the ORM's ``bulk_create`` spent ~0.3 ms a row preparing
+and quoting values, most of a 500-position message's time. Ids are drawn in the rows' order; the
+stream (``layers.stream``) also sends events whose transaction committed after later ids were seen.
+The stream reads ``since(last_id, user)``; ``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.geos import Point, Polygon
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -71,9 +78,63 @@ def publish(
     return event
 
 
-def publish_many(events: Iterable[Event]) -> list[Event]:
-    """Store many events made by ``event_for`` in one statement (ingest of a batch)."""
-    return Event.objects.bulk_create(list(events))
+COLUMNS = "time, collection, feature_id, action, properties, lon, lat, region_path, enterprise_id, regional_roles"
+UNNEST = (
+    "unnest(%s::timestamptz[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::float8[], %s::float8[], "
+    f"%s::text[], %s::bigint[], %s::text[]) WITH ORDINALITY AS v({COLUMNS}, n)"
+)
+CHUNK = 1000  # rows per SpatiaLite statement (10 parameters each; SQLite allows 32,766)
+
+
+def _row(event: Event) -> tuple:
+    location = event.location
+    return (
+        event.time,
+        event.collection,
+        event.feature_id,
+        event.action,
+        json.dumps(event.properties, cls=DjangoJSONEncoder),
+        location.x if location is not None else None,
+        location.y if location is not None else None,
+        event.region_path,
+        event.enterprise_id,
+        event.regional_roles,
+    )
+
+
+def publish_many(events: Iterable[Event]) -> int:
+    """Store many events made by ``event_for`` (ingest of a batch) in one statement; how many.
+
+    The events are not updated with their ids (nothing reads them back from the batch).
+    """
+    rows = [_row(event) for event in events]
+    if not rows:
+        return 0
+    table = Event._meta.db_table
+    insert = f"INSERT INTO {table} (time, collection, feature_id, action, properties, location, region_path, "
+    insert += "enterprise_id, regional_roles) "
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                insert + "SELECT time, collection, feature_id, action, properties::jsonb, "
+                "ST_SetSRID(ST_MakePoint(lon, lat), 4326), region_path, enterprise_id, regional_roles "
+                f"FROM {UNNEST} ORDER BY n",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return len(rows)
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start : start + CHUNK]
+            params = [v for r in part for v in (connection.ops.adapt_datetimefield_value(r[0]), *r[1:])]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(part))
+            cursor.execute(
+                f"WITH v({COLUMNS}) AS (VALUES {values}) "
+                + insert
+                + "SELECT time, collection, feature_id, action, properties, "
+                "CASE WHEN lon IS NULL THEN NULL ELSE MakePoint(lon, lat, 4326) END, region_path, enterprise_id, "
+                "regional_roles FROM v",
+                params,
+            )
+    return len(rows)
 
 
 def since(last_id: int, user, bbox: tuple[float, float, float, float] | None = None) -> QuerySet[Event]:

@@ -69,3 +69,32 @@ def test_old_events_are_pruned(world):
     Event.objects.filter(pk=recent.pk).update(time=now - dt.timedelta(hours=23))
     assert events.prune(now=now, hours=24) == 1
     assert list(Event.objects.values_list("id", flat=True)) == [recent.id]
+
+
+def test_a_batch_is_stored_in_its_order_like_events_published_one_by_one(world):
+    tag = PersonnelTag.objects.create(enterprise=world["e1"], code="TAG-1", holder="张三")
+    moment = dt.datetime(2026, 11, 22, 8, 30, 15, 250_000, tzinfo=dt.UTC)
+    before = events.publish("sensors", world["s2"], {"value": 0.5}).id
+    batch = [
+        events.event_for("sensors", world["s1"], {"value": 42.0, "time": moment}),
+        events.event_for(
+            "personnel", tag, {"sos": True, "holder": "张三"}, location=Point(LON + 0.001, LAT, srid=4326)
+        ),
+        events.event_for("sensors", world["s2"], {}, action=Event.Action.DELETE, location=None),
+    ]
+    batch[2].location = None  # a feature without a place
+    assert events.publish_many(batch) == 3
+    stored = list(Event.objects.filter(id__gt=before).order_by("id"))
+    assert [(e.collection, e.feature_id, e.action, e.properties) for e in stored] == [
+        ("sensors", world["s1"].pk, "update", {"value": 42.0, "time": "2026-11-22T08:30:15.250Z"}),
+        ("personnel", tag.pk, "update", {"sos": True, "holder": "张三"}),
+        ("sensors", world["s2"].pk, "delete", {}),
+    ]
+    assert [e.time for e in stored] == [e.time for e in batch]
+    assert [(e.region_path, e.enterprise_id, e.regional_roles) for e in stored] == [
+        (b.region_path, b.enterprise_id, b.regional_roles) for b in batch
+    ]
+    assert stored[0].location == world["s1"].location
+    assert stored[1].location.coords == pytest.approx((LON + 1e-3, LAT))
+    assert stored[2].location is None
+    assert events.publish_many([]) == 0
