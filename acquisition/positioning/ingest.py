@@ -45,7 +45,7 @@ from acquisition.positioning import conf, sites, track
 from acquisition.positioning.messages import Fix
 from acquisition.positioning.rules import CLEAR, LATE, OFF_SITE, OK, RAISE, TELEPORT, Change, Settings
 from geo.events import event_for, publish_many
-from geo.models import Alarm, Event, Fence, PersonnelTag
+from geo.models import Alarm, Event, PersonnelTag
 
 log = logging.getLogger(__name__)
 
@@ -263,25 +263,32 @@ class Positioning:
     # --- alarms ----------------------------------------------------------------------------------
 
     def _apply(self, entry: sites.Entry, changes: list[Change], result: PositionResult) -> None:
+        """Store the alarm changes: a raise once per ``(kind, tag, fence, started_at)``, a clear or update on
+        that alarm while it is open (the alarms the changes name are read in one query)."""
+        if not changes:
+            return
         enterprise = entry.enterprise
+        stored = {
+            (a.kind, a.tag_id, a.fence_id, a.started_at): a
+            for a in Alarm.objects.filter(
+                enterprise=enterprise,
+                kind__in={c.kind for c in changes},
+                started_at__in={_moment(c.started_at) for c in changes},
+            )
+        }
         for change in changes:
             started = _moment(change.started_at)
-            same = Alarm.objects.filter(
-                enterprise=enterprise,
-                kind=change.kind,
-                tag_id=change.tag_id,
-                fence_id=change.area_id,
-                started_at=started,
-            )
+            key = (change.kind, change.tag_id, change.area_id, started)
+            alarm = stored.get(key)
             if change.action == RAISE:
-                if same.exists():
+                if alarm is not None:
                     continue
                 lon, lat = entry.site.lonlat(change.x, change.y)
                 fence = entry.site.area(change.area_id) if change.area_id in entry.site.by_id else None
                 alarm = Alarm(
                     region_id=enterprise.region_id,
                     enterprise=enterprise,
-                    hazard_source_id=_hazard_source(change.area_id),
+                    hazard_source_id=entry.hazard_sources.get(change.area_id),
                     tag_id=change.tag_id,
                     fence_id=change.area_id,
                     kind=change.kind,
@@ -294,10 +301,10 @@ class Positioning:
                     message=self.message(entry, change, fence.name if fence else "")[:300],
                 )
                 alarm.save()  # publishes its event on commit (layers.signals)
+                stored[key] = alarm
                 result.raised += 1
                 continue
-            alarm = same.filter(ended_at__isnull=True).first()
-            if alarm is None:
+            if alarm is None or alarm.ended_at is not None:
                 continue
             alarm.level, alarm.value, alarm.threshold = change.level, change.value, change.threshold
             fields = ["level", "value", "threshold"]
@@ -339,12 +346,6 @@ def _within(ref: TagRef, scope: Scope) -> bool:
     if scope.enterprise_id is not None and ref.enterprise_id != scope.enterprise_id:
         return False
     return not scope.region_path or ref.region_path.startswith(scope.region_path)
-
-
-def _hazard_source(fence_id: int | None) -> int | None:
-    if fence_id is None:
-        return None
-    return Fence.objects.filter(pk=fence_id).values_list("hazard_source_id", flat=True).first()
 
 
 class Ticker:

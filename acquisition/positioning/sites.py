@@ -96,6 +96,7 @@ class Entry:
     enterprise: Enterprise
     tags: dict[int, PersonnelTag]
     grid: Grid | None
+    hazard_sources: dict[int, int | None] = field(default_factory=dict)  # fence id → its hazard source's id
     dirty: bool = False
     published: dict[int, tuple[float, bool, int | None]] = field(default_factory=dict)
 
@@ -109,6 +110,10 @@ def tags_of(enterprise_id: int) -> dict[int, PersonnelTag]:
     return {
         t.pk: t for t in PersonnelTag.objects.filter(enterprise_id=enterprise_id).select_related("enterprise__region")
     }
+
+
+def hazard_sources_of(enterprise_id: int) -> dict[int, int | None]:
+    return dict(Fence.objects.filter(enterprise_id=enterprise_id).values_list("pk", "hazard_source_id"))
 
 
 def build(enterprise_id: int, settings: Settings) -> Entry:
@@ -129,7 +134,7 @@ def build(enterprise_id: int, settings: Settings) -> Entry:
         x, y = site.local([alarm.location.x], [alarm.location.y]) if alarm.location else ([0.0], [0.0])
         raised = Raised(alarm.started_at.timestamp(), alarm.level, alarm.value, alarm.threshold, alarm.unit)
         site.restore(alarm.kind, alarm.tag_id, alarm.fence_id, raised, float(x[0]), float(y[0]))
-    return Entry(site, enterprise, tags, grid_of(enterprise_id))
+    return Entry(site, enterprise, tags, grid_of(enterprise_id), hazard_sources_of(enterprise_id))
 
 
 def refresh(entry: Entry, now: float) -> list:
@@ -139,5 +144,6 @@ def refresh(entry: Entry, now: float) -> list:
         if tag_id in entry.tags:
             state.kind = entry.tags[tag_id].kind
     entry.grid = grid_of(entry.enterprise.pk)
+    entry.hazard_sources = hazard_sources_of(entry.enterprise.pk)
     entry.dirty = False
     return entry.site.set_areas(areas(entry.site, entry.enterprise.pk), now)
