@@ -5,11 +5,12 @@ its transaction commits (``layers.signals``, connected at start-up): code that s
 (alarm handling, consequence zones, the admin) publishes nothing by hand. Only writes that bypass
 ``save()`` — ``QuerySet.update``, ``bulk_create``, raw SQL, as acquisition's ingest does for live
 values and positions — call ``publish`` or ``publish_many`` themselves, in the same transaction as the
-change. ``publish_many`` writes a batch in one ``INSERT … SELECT`` (the rows as arrays on PostGIS, a
-``VALUES`` list per thousand on SpatiaLite): the ORM's ``bulk_create`` spent ~0.3 ms a row preparing
-and quoting values, most of a 500-position message's time. Ids are drawn in the rows' order; the
-stream (``layers.stream``) also sends events whose transaction committed after later ids were seen.
-The stream reads ``since(last_id, user)``; ``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
+change. ``publish_many`` writes a batch in one ``INSERT … SELECT``: the rows as arrays bound in binary on
+PostGIS (``hazmap.db.array_cursor``), a ``VALUES`` list per thousand on SpatiaLite. The ORM's
+``bulk_create`` spent ~0.3 ms a row preparing and quoting values, most of a 500-position message's
+time. Ids are drawn in the rows' order; the stream (``layers.stream``) also sends events whose
+transaction committed after later ids were seen. The stream reads ``since(last_id, user)``;
+``prune`` keeps ``HAZMAP_EVENT_RETENTION_HOURS``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from django.utils import timezone
 
 from geo.models import Event
 from geo.scope import scoped
+from hazmap.db import array_cursor
 
 
 def _follow(obj: Any, lookup: str) -> Any:
@@ -79,9 +81,9 @@ def publish(
 
 
 COLUMNS = "time, collection, feature_id, action, properties, lon, lat, region_path, enterprise_id, regional_roles"
-UNNEST = (
-    "unnest(%s::timestamptz[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::float8[], %s::float8[], "
-    f"%s::text[], %s::bigint[], %s::text[]) WITH ORDINALITY AS v({COLUMNS}, n)"
+UNNEST = (  # binary parameters (hazmap.db.array_cursor)
+    "unnest(%b::timestamptz[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::float8[], %b::float8[], "
+    f"%b::text[], %b::bigint[], %b::text[]) WITH ORDINALITY AS v({COLUMNS}, n)"
 )
 CHUNK = 1000  # rows per SpatiaLite statement (10 parameters each; SQLite allows 32,766)
 
@@ -113,15 +115,16 @@ def publish_many(events: Iterable[Event]) -> int:
     table = Event._meta.db_table
     insert = f"INSERT INTO {table} (time, collection, feature_id, action, properties, location, region_path, "
     insert += "enterprise_id, regional_roles) "
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with array_cursor() as cursor:
             cursor.execute(
                 insert + "SELECT time, collection, feature_id, action, properties::jsonb, "
                 "ST_SetSRID(ST_MakePoint(lon, lat), 4326), region_path, enterprise_id, regional_roles "
                 f"FROM {UNNEST} ORDER BY n",
                 [list(column) for column in zip(*rows, strict=True)],
             )
-            return len(rows)
+        return len(rows)
+    with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             part = rows[start : start + CHUNK]
             params = [v for r in part for v in (connection.ops.adapt_datetimefield_value(r[0]), *r[1:])]

@@ -1,6 +1,7 @@
 """Writing positions: the track (``geo.Position``) and each tag's last position, one statement per batch.
 
-On PostGIS the rows travel as arrays (``unnest``), on SpatiaLite as one ``VALUES`` list per thousand
+On PostGIS the rows travel as arrays bound in binary (``unnest``, ``hazmap.db.array_cursor``), on
+SpatiaLite as one ``VALUES`` list per thousand
 rows; either way a ``(tag, time)`` already stored is skipped, and a tag's last position is never
 moved back to an older time.
 """
@@ -11,6 +12,8 @@ import datetime as dt
 from typing import NamedTuple
 
 from django.db import connection
+
+from hazmap.db import array_cursor
 
 
 class Row(NamedTuple):
@@ -25,9 +28,9 @@ class Row(NamedTuple):
 
 
 COLUMNS = "tag_id, time, lon, lat, floor, battery_pct, sos, moving"
-UNNEST = (
-    "unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::smallint[], %s::float8[], "
-    f"%s::boolean[], %s::boolean[]) AS v({COLUMNS})"
+UNNEST = (  # binary parameters (hazmap.db.array_cursor)
+    "unnest(%b::bigint[], %b::timestamptz[], %b::float8[], %b::float8[], %b::smallint[], %b::float8[], "
+    f"%b::boolean[], %b::boolean[]) AS v({COLUMNS})"
 )
 
 
@@ -54,15 +57,16 @@ def store(rows: list[Row]) -> None:
     """Insert positions into the track, skipping any ``(tag, time)`` already there."""
     if not rows:
         return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with array_cursor() as cursor:
             cursor.execute(
                 "INSERT INTO geo_position (tag_id, time, location, floor, battery_pct, sos, moving) "
                 "SELECT tag_id, time, ST_SetSRID(ST_MakePoint(lon, lat), 4326), floor, battery_pct, sos, moving "
                 f"FROM {UNNEST} ON CONFLICT (tag_id, time) DO NOTHING",
                 _columns(rows),
             )
-            return
+        return
+    with connection.cursor() as cursor:
         for values, params in _chunks(rows):  # one statement per chunk: executemany costs ~1 ms a row here
             cursor.execute(
                 f"WITH v({COLUMNS}) AS (VALUES {values}) "
@@ -79,9 +83,8 @@ def update_last(rows: list[Row]) -> list[int]:
     """
     if not rows:
         return []
-    moved = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with array_cursor() as cursor:
             cursor.execute(
                 "UPDATE geo_personneltag AS t SET location = ST_SetSRID(ST_MakePoint(v.lon, v.lat), 4326), "
                 "position_time = v.time, floor = v.floor, battery_pct = COALESCE(v.battery_pct, t.battery_pct), "
@@ -90,6 +93,8 @@ def update_last(rows: list[Row]) -> list[int]:
                 _columns(rows),
             )
             return [row[0] for row in cursor.fetchall()]
+    moved = []
+    with connection.cursor() as cursor:
         for values, params in _chunks(rows):
             cursor.execute(
                 f"WITH v({COLUMNS}) AS (VALUES {values}) "
