@@ -19,7 +19,8 @@ listener calls it every second, and every ingest ends with it. The rules live in
 memory: run one process per set of enterprises (the MQTT listener of ``hazmap serve``); several
 HTTP workers each evaluate what they receive. When a transaction fails (SQLite busy, a lost
 connection) the sites it touched are read again from the database by the next message, so that what
-the rules hold never runs ahead of what is stored.
+the rules hold never runs ahead of what is stored; a message the database refused as busy is tried
+again at once (``BUSY_ATTEMPTS``).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings as django_settings
 from django.contrib.gis.geos import Point
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +52,7 @@ from geo.models import Alarm, Event, PersonnelTag
 log = logging.getLogger(__name__)
 
 TAG_TTL_S = 300.0
+BUSY_ATTEMPTS = 3
 UNKNOWN_TTL_S = 30.0
 
 
@@ -133,7 +136,14 @@ class Positioning:
     def ingest(
         self, fixes: list[Fix], scope: Scope = EVERYTHING, source: str = "http", now: dt.datetime | None = None
     ) -> PositionResult:
-        """Check, store and evaluate ``fixes`` for tags within ``scope``; ``source`` names the sender in log lines."""
+        """Check, store and evaluate ``fixes`` for tags within ``scope``; ``source`` names the sender in log lines.
+
+        A transaction the database refuses as busy (SQLite: another writer) is tried again, up to
+        ``BUSY_ATTEMPTS`` times, unless the caller holds a transaction of its own.
+        """
+        return _when_not_busy(self._ingest, fixes, scope, source, now)
+
+    def _ingest(self, fixes: list[Fix], scope: Scope, source: str, now: dt.datetime | None) -> PositionResult:
         now = now or timezone.now()
         result = PositionResult(positions=len(fixes))
         latest = now + dt.timedelta(seconds=max_clock_skew_s())
@@ -167,6 +177,9 @@ class Positioning:
 
     def tick(self, now: dt.datetime | None = None) -> int:
         """Raise and clear what time alone decides at ``now`` on every site; how many alarms changed."""
+        return _when_not_busy(self._tick, now)
+
+    def _tick(self, now: dt.datetime | None) -> int:
         now = now or timezone.now()
         result = PositionResult()
         with self._lock:
@@ -340,6 +353,20 @@ class Positioning:
             "sos": _("%(tag)s: SOS"),
         }
         return texts[change.kind] % values
+
+
+def _when_not_busy(function, *args):
+    """``function(*args)``, called again after 0.1 s, 0.2 s … when the database was busy (the sites it touched
+    are read again, ``Positioning._forgotten_on_error``); at once inside a caller's transaction."""
+    for attempt in range(1, BUSY_ATTEMPTS + 1):
+        try:
+            return function(*args)
+        except OperationalError:
+            if attempt == BUSY_ATTEMPTS or connection.in_atomic_block:
+                raise
+            log.info("positioning: the database was busy; trying again")
+            time.sleep(0.1 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _within(ref: TagRef, scope: Scope) -> bool:

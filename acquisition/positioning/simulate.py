@@ -94,8 +94,6 @@ SPEEDING_M_S = 35 / 3.6
 PERSON_EVERY_S = (3.0, 5.0)  # moving, standing
 VEHICLE_EVERY_S = (2.0, 5.0)
 
-ATTEMPTS = 3  # in-process deliveries tried when the database is busy
-
 SCRIPT = ("low_battery", "fence_entry", "crowd", "overspeed", "fence_entry", "low_battery", "crowd", "sos")
 
 
@@ -815,8 +813,7 @@ def as_json(fix: Fix) -> dict:
 
 
 class InProcess:
-    """Hands fixes to this process's positioning (``Positioning.ingest``), all enterprises in one call,
-    trying ``ATTEMPTS`` times when the database is busy."""
+    """Hands fixes to this process's positioning (``Positioning.ingest``), all enterprises in one call."""
 
     def __init__(self, positioning=None) -> None:
         from acquisition.positioning.ingest import shared
@@ -824,17 +821,9 @@ class InProcess:
         self.positioning = positioning or shared()
 
     def __call__(self, fixes: dict[int, list[Fix]], sites: dict[int, SimSite]) -> None:
-        from django.db import OperationalError
-
         batch = [fix for group in fixes.values() for fix in group]
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                self.positioning.ingest(batch, source="simulator")
-                return
-            except OperationalError:  # SQLite: another writer held the database; the sites are read again
-                if attempt == ATTEMPTS:
-                    raise
-                time.sleep(0.2 * attempt)
+        if batch:
+            self.positioning.ingest(batch, source="simulator")
 
     def stop(self) -> None:
         pass
@@ -843,11 +832,12 @@ class InProcess:
 class MqttEngine:
     """Publishes fixes like an enterprise's positioning engine: ``{prefix}/positions/{credit code}``, QoS 1."""
 
-    def __init__(self, broker, prefix: str, client_id: str = "hazmap-positions-simulator") -> None:
+    def __init__(self, broker, prefix: str, client_id: str | None = None) -> None:
+        """``client_id``: by default ``{prefix}-positions-simulator``."""
         from acquisition.mqtt import _client
 
         self.prefix = prefix
-        self.client = _client(broker, client_id)
+        self.client = _client(broker, client_id or f"{prefix}-positions-simulator")
         self.client.connect_async(broker.host, broker.port, keepalive=15)
         self.client.loop_start()
 

@@ -221,6 +221,30 @@ def test_a_message_whose_transaction_fails_loses_no_alarm_the_next_messages_rais
     assert list(Alarm.objects.values_list("kind", "started_at", "ended_at")) == [("fence_entry", at(14), None)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_message_the_database_refuses_as_busy_is_tried_again_and_stored(monkeypatch):
+    park = Park()
+    positioning = Positioning()
+    track = line(0, 20, -10.5, 9.5)
+    walk(positioning, park, "TAG-1", track[:12])  # inside from t = 11: the next fix (t = 12) would confirm it
+    store, calls = positioning_track.store, []
+
+    def busy_once(rows):
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        store(rows)
+
+    monkeypatch.setattr(positioning_track, "store", busy_once)
+    t, x, y = track[12]
+    result = send(positioning, [park.fix("TAG-1", t, x, y)], t)
+    assert (calls, result.accepted, result.refused) == ([1, 1], 1, {})  # stored at the second attempt
+    assert Position.objects.count() == 13
+    # read again from the database, the site has forgotten the vote of t = 11: t = 13 confirms the entry
+    walk(positioning, park, "TAG-1", track[13:14])
+    assert list(Alarm.objects.values_list("kind", "started_at")) == [("fence_entry", at(13))]
+
+
 def test_deactivating_a_fence_clears_its_open_alarm_at_the_next_position(park):
     positioning = Positioning()
     walk(positioning, park, "TAG-1", line(0, 15, -10.5, 4.5))
