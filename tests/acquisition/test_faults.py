@@ -154,7 +154,9 @@ def test_messages_published_while_the_centre_is_away_wait_in_its_session_and_arr
         uplink.stop()
         listener.stop()
     assert history(plant.gas) == feeder.times()
-    assert uplink.acks[DUPLICATE] == 0
+    # QoS 1 is at least once: the message the centre was storing as it left may be delivered to it again
+    # (its PUBACK never reached the broker); the centre knows it and answers "duplicate", storing nothing.
+    assert uplink.acks[DUPLICATE] <= 1
 
 
 class CuttableProxy:

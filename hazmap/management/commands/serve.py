@@ -10,6 +10,8 @@ import uvicorn
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+SHUTDOWN_GRACE_S = 5  # seconds open requests get to finish when the server stops (SIGTERM, Ctrl+C)
+
 
 class Command(BaseCommand):
     help = (
@@ -52,7 +54,14 @@ class Command(BaseCommand):
         self.stdout.write(f"hazmap serving at http://{host}:{port}/ (Ctrl+C stops)")
         try:
             uvicorn.run(
-                "hazmap.asgi:application", host=host, port=port, workers=workers, log_level="info", lifespan="off"
+                "hazmap.asgi:application",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                lifespan="off",
+                # live event streams never end by themselves: on stop, give requests this long, then close them
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
             )
         finally:
             acquisition.stop()
