@@ -49,8 +49,8 @@ class PointInline(admin.TabularInline):
 
 @admin.register(models.Gateway)
 class GatewayAdmin(ScopedAdmin):
-    list_display = ["code", "name", "enterprise", "region", "active", "last_seen_at"]
-    list_filter = ["active"]
+    list_display = ["code", "name", "kind", "enterprise", "region", "active", "last_seen_at"]
+    list_filter = ["kind", "active"]
     search_fields = ["code", "name", "enterprise__name"]
     readonly_fields = ["last_seen_at"]
 

@@ -1,13 +1,18 @@
 """The centre's side of the uplink: check a message, refuse what is bad, ingest the rest, acknowledge.
 
-``Centre.receive(message)`` checks, cheapest first: the envelope's form, the gateway (known, active,
+``Centre.receive(message)`` checks, cheapest first: the envelope's form, the sender (known, active,
 certificate valid now), the time it was sent (within ``HAZMAP_MESSAGE_MAX_AGE_S`` of the centre's
-clock), the SM3 digest and the gateway's SM2 signature, that the message was not accepted before
-(replay), the session key, the SM4-GCM decryption, the batches inside. Each refusal is logged with
-the gateway and the reason. A message that passed is ingested and remembered in one transaction, and
+clock), the SM3 digest and the sender's SM2 signature, that the message was not accepted before
+(replay), the session key, the SM4-GCM decryption, the content. Each refusal is logged with the
+sender and the reason. A message that passed is applied and remembered in one transaction, and
 acknowledged (signed by the centre); a replayed one is acknowledged as a duplicate and changes
-nothing; a message that is signed but holds a malformed batch is acknowledged as rejected, since
-sending it again cannot help. Everything else gets no answer, so that the agent sends it again.
+nothing; a message that is signed but holds malformed content is acknowledged as rejected, since
+sending it again cannot help. Everything else gets no answer, so that the sender sends it again.
+
+What a message holds, and who may send it, is the ``Handler``'s: ``Batches`` (the default) takes
+edge agents' sample batches (``Gateway.kind`` agent) and ingests them; ``hierarchy.receive`` takes
+child centres' changes (kind centre). The checks are the same for both; a sender of one kind is
+unknown to a centre of the other.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -47,20 +53,60 @@ class Known:
 
 @dataclass
 class Receipt:
-    """What became of one message: the acknowledgement to send (None: no answer) and the ingest result."""
+    """What became of one message: the acknowledgement to send (None: no answer) and the handler's result."""
 
     ack: bytes | None
     status: str
-    result: IngestResult | None = None
+    result: Any = None
     gateway: str = ""
+
+
+class Handler(Protocol):
+    """What a centre does with the content of the messages of one kind of sender."""
+
+    kind: str  # the ``Gateway.kind`` of the senders it takes
+    noun: str  # how log lines name a sender ("gateway")
+    log_name: str  # the first word of its log lines ("uplink")
+
+    def decode(self, payload: bytes) -> Any:
+        """The decrypted payload read; a ``ValueError`` when it is malformed (the message is rejected)."""
+
+    def apply(self, content: Any, sender: Known, who: str, now: dt.datetime) -> Any:
+        """Apply what ``decode`` read, inside the transaction that remembers the message; the receipt's result."""
+
+    def refused(self, code: str, sender: Known | None, status: str, reason: str) -> None:
+        """Called after each refusal has been logged (``status`` as in ``Receipt``, ``reason`` the log's words)."""
+
+
+class Batches:
+    """Edge agents' messages: sample and alarm batches, ingested into ``geo``."""
+
+    kind = "agent"
+    noun = "gateway"
+    log_name = "uplink"
+
+    def decode(self, payload: bytes) -> Batch:
+        try:
+            return Batch.concat(Batch.decode(chunk) for chunk in envelope.unpack_chunks(payload))
+        except (BatchError, EnvelopeError) as error:
+            raise ValueError(str(error)) from None
+
+    def apply(self, content: Batch, sender: Known, who: str, now: dt.datetime) -> IngestResult:
+        return ingest(content, sender.scope, source=who, now=now)
+
+    def refused(self, code: str, sender: Known | None, status: str, reason: str) -> None:
+        pass  # the log line is the record of an agent's refused message
 
 
 class Centre:
     """Receives envelopes from any transport; thread-safe."""
 
-    def __init__(self, private_key: sm.PrivateKey, max_age_s: float | None = None) -> None:
+    def __init__(
+        self, private_key: sm.PrivateKey, max_age_s: float | None = None, handler: Handler | None = None
+    ) -> None:
         self.private_key = private_key
         self.max_age_s = message_max_age_s() if max_age_s is None else max_age_s
+        self.handler: Handler = handler or Batches()
         self._session_keys: dict[bytes, bytes] = {}
         self._gateways: dict[str, tuple[float, Known | None]] = {}
         self._lock = threading.Lock()
@@ -71,53 +117,52 @@ class Centre:
         return self.private_key.public_key()
 
     def receive(self, message: bytes, now: dt.datetime | None = None) -> Receipt:
-        """Check and ingest one message; the receipt holds the acknowledgement to send back, if any."""
+        """Check and apply one message; the receipt holds the acknowledgement to send back, if any."""
         now = now or timezone.now()
+        name = self.handler.log_name
         try:
             sealed = envelope.parse(message)
         except EnvelopeError as error:
-            log.warning("uplink: malformed message of %d bytes refused: %s", len(message), error)
+            log.warning("%s: malformed message of %d bytes refused: %s", name, len(message), error)
+            self.handler.refused("", None, "malformed", f"malformed message of {len(message)} bytes: {error}")
             return Receipt(None, "malformed")
-        who = f"gateway {sealed.gateway!r}"
+        who = f"{self.handler.noun} {sealed.gateway!r}"
         known = self._gateway(sealed.gateway)
+
+        def refuse(status: str, reason: str, ack: bytes | None = None) -> Receipt:
+            log.warning("%s: message %d from %s refused: %s", name, sealed.seq, who, reason)
+            self.handler.refused(sealed.gateway, known, status, reason)
+            return Receipt(ack, status, gateway=sealed.gateway if ack else "")
+
         if known is None:
-            log.warning("uplink: message %d from unknown or inactive %s refused", sealed.seq, who)
+            log.warning("%s: message %d from unknown or inactive %s refused", name, sealed.seq, who)
+            self.handler.refused(sealed.gateway, None, "unknown gateway", f"unknown or inactive {who}")
             return Receipt(None, "unknown gateway")
         if not known.credential.valid_at(now):
-            log.warning("uplink: message %d from %s refused: its certificate is not valid at %s", sealed.seq, who, now)
-            return Receipt(None, "certificate not valid")
+            return refuse("certificate not valid", f"its certificate is not valid at {now}")
         age = (now - sealed.sent_at).total_seconds()
         if abs(age) > self.max_age_s:
-            log.warning(
-                "uplink: message %d from %s refused: sent %s, %.0f s from the centre's clock (limit %.0f s)",
-                sealed.seq,
-                who,
-                sealed.sent_at.isoformat(),
-                age,
-                self.max_age_s,
-            )
-            return Receipt(None, "too old")
+            sent = sealed.sent_at.isoformat()
+            return refuse("too old", f"sent {sent}, {age:.0f} s from the centre's clock (limit {self.max_age_s:.0f} s)")
         if not sealed.signed_by(known.credential.public_key):
-            log.warning("uplink: message %d from %s refused: digest or SM2 signature does not match", sealed.seq, who)
-            return Receipt(None, "bad signature")
+            return refuse("bad signature", "digest or SM2 signature does not match")
         ack = Ack(sealed.gateway, sealed.epoch, sealed.seq, ACCEPTED)
         if self._seen(known.gateway, sealed):
-            log.warning("uplink: message %d from %s refused: replayed (already accepted)", sealed.seq, who)
-            return Receipt(self._ack(ack, DUPLICATE), "duplicate", gateway=sealed.gateway)
+            return refuse("duplicate", "replayed (already accepted)", self._ack(ack, DUPLICATE))
         try:
             payload = sealed.open(self._session_key(sealed.wrapped_key))
         except sm.CryptoError as error:
-            log.warning("uplink: message %d from %s refused: %s", sealed.seq, who, error)
-            return Receipt(None, "undecryptable")
+            return refuse("undecryptable", str(error))
         try:
-            batch = Batch.concat(Batch.decode(chunk) for chunk in envelope.unpack_chunks(payload))
-        except (BatchError, EnvelopeError) as error:
-            log.error("uplink: message %d from %s rejected: its content is malformed: %s", sealed.seq, who, error)
+            content = self.handler.decode(payload)
+        except (ValueError, EnvelopeError) as error:
+            log.error("%s: message %d from %s rejected: its content is malformed: %s", name, sealed.seq, who, error)
+            self.handler.refused(sealed.gateway, known, "rejected", f"its content is malformed: {error}")
             return Receipt(self._ack(ack, REJECTED), "rejected", gateway=sealed.gateway)
         with transaction.atomic():
             if not self._remember(known.gateway, sealed, now):
                 return Receipt(self._ack(ack, DUPLICATE), "duplicate", gateway=sealed.gateway)
-            result = ingest(batch, known.scope, source=who, now=now)
+            result = self.handler.apply(content, known, who, now)
             Gateway.objects.filter(pk=known.gateway.pk).update(last_seen_at=now)
         self._prune(now)
         return Receipt(self._ack(ack, ACCEPTED), "accepted", result, sealed.gateway)
@@ -131,13 +176,14 @@ class Centre:
             hit = self._gateways.get(code)
             if hit is not None and hit[0] > now:
                 return hit[1]
-        row = Gateway.objects.select_related("region").filter(code=code, active=True).first()
+        row = Gateway.objects.select_related("region").filter(code=code, active=True, kind=self.handler.kind).first()
         known = None
         if row is not None:
             try:
                 credential = sm.load_credential(row.credential)
             except sm.CryptoError as error:
-                log.error("uplink: gateway %r has an unusable credential: %s", code, error)
+                noun = self.handler.noun
+                log.error("%s: %s %r has an unusable credential: %s", self.handler.log_name, noun, code, error)
             else:
                 known = Known(row, credential, Scope(row.region.path, row.enterprise_id))
         with self._lock:

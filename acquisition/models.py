@@ -1,7 +1,9 @@
 """Acquisition in the database: gateways (edge agents and their certificates), devices, points, messages seen.
 
 A ``Gateway`` is an edge agent known to the centre: the SM2 certificate (or public key) its messages
-are signed with, and the region or enterprise whose sensors it may write. Its ``Device`` and
+are signed with, and the region or enterprise whose sensors it may write. A child centre (the hazmap
+centre of a region below, ``kind`` centre, see ``hierarchy``) is known to its parent the same way: its
+code, certificate, region, whether it is active and when it was last heard from. Its ``Device`` and
 ``Point`` rows are the point map in the database (the same settings as the YAML file, checked by
 ``acquisition.pointmap``); alarm limits and measuring ranges come from the sensor itself. ``Message``
 remembers the identities of the messages accepted recently, so that a replayed one is refused.
@@ -27,12 +29,26 @@ from geo.validators import validate_geometry
 
 
 class Gateway(models.Model):
-    """An edge agent (the device that signs the uplink): its certificate and where it may write."""
+    """An edge agent (the device that signs the uplink), or a child centre: its certificate and where it may write."""
+
+    class Kind(models.TextChoices):
+        AGENT = "agent", _("edge agent")
+        CENTRE = "centre", _("child centre")
 
     code = models.CharField(
         _("device code"), max_length=64, unique=True, help_text=_("The gateway's identity in every message it signs.")
     )
     name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(
+        _("kind"),
+        max_length=8,
+        choices=Kind.choices,
+        default=Kind.AGENT,
+        help_text=_(
+            "An edge agent sends samples and alarms; a child centre (the hazmap centre of a region below) sends "
+            "its registry, alarms and audit entries."
+        ),
+    )
     region = models.ForeignKey(
         Region,
         models.PROTECT,
@@ -74,6 +90,11 @@ class Gateway(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        if self.kind == self.Kind.CENTRE and self.enterprise_id is not None:
+            raise ValidationError(
+                {"enterprise": _("A child centre answers for a region, not for an enterprise.")},
+                code="centre_enterprise",
+            )
         if self.enterprise_id is not None:
             if self.region_id is None:
                 self.region_id = self.enterprise.region_id

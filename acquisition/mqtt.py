@@ -5,7 +5,8 @@ acknowledgements on ``{prefix}/ack/{gateway}``; both with QoS 1 on persistent se
 off, a fixed client id), so that acknowledgements wait at the broker while an agent is away and
 messages wait while the centre is away. The centre acknowledges each MQTT delivery to the broker only
 after it has dealt with the message (manual acknowledgement), so a centre that stops mid-message
-gets it again.
+gets it again. The same two classes carry child centres' messages to their parent (``hierarchy``),
+on topics of their own: ``up`` and ``ack`` name the second level of the topics.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from acquisition.conf import Broker
 log = logging.getLogger(__name__)
 
 
-def up_topic(prefix: str, gateway: str) -> str:
-    return f"{prefix}/up/{gateway}"
+def up_topic(prefix: str, gateway: str, up: str = "up") -> str:
+    return f"{prefix}/{up}/{gateway}"
 
 
-def ack_topic(prefix: str, gateway: str) -> str:
-    return f"{prefix}/ack/{gateway}"
+def ack_topic(prefix: str, gateway: str, ack: str = "ack") -> str:
+    return f"{prefix}/{ack}/{gateway}"
 
 
 def _client(broker: Broker, client_id: str, manual_ack: bool = False) -> mqtt.Client:
@@ -52,10 +53,19 @@ def _client(broker: Broker, client_id: str, manual_ack: bool = False) -> mqtt.Cl
 class MqttTransport:
     """The agent's transport over MQTT."""
 
-    def __init__(self, broker: Broker, gateway: str, prefix: str = "hazmap", client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        gateway: str,
+        prefix: str = "hazmap",
+        client_id: str | None = None,
+        up: str = "up",
+        ack: str = "ack",
+    ) -> None:
         self.broker = broker
         self.gateway = gateway
         self.prefix = prefix
+        self.up, self.ack = up, ack
         self.client = _client(broker, client_id or f"hazmap-agent-{gateway}")
         self._connected = threading.Event()
         self._stopping = False
@@ -68,7 +78,7 @@ class MqttTransport:
         if reason_code.is_failure:
             log.warning("mqtt %s: the broker refused the connection: %s", self.gateway, reason_code)
             return
-        client.subscribe(ack_topic(self.prefix, self.gateway), qos=1)
+        client.subscribe(ack_topic(self.prefix, self.gateway, self.ack), qos=1)
         self._connected.set()
         log.info("mqtt %s: connected to %s:%d", self.gateway, self.broker.host, self.broker.port)
 
@@ -89,7 +99,7 @@ class MqttTransport:
     def send(self, message: bytes) -> bool:
         if not self._connected.is_set():
             return False
-        info = self.client.publish(up_topic(self.prefix, self.gateway), message, qos=1)
+        info = self.client.publish(up_topic(self.prefix, self.gateway, self.up), message, qos=1)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
     def connected(self) -> bool:
@@ -107,10 +117,19 @@ class MqttTransport:
 class MqttCentre:
     """The centre's listener: every gateway's messages in, acknowledgements out."""
 
-    def __init__(self, centre, broker: Broker, prefix: str = "hazmap", client_id: str = "hazmap-centre") -> None:
+    def __init__(
+        self,
+        centre,
+        broker: Broker,
+        prefix: str = "hazmap",
+        client_id: str = "hazmap-centre",
+        up: str = "up",
+        ack: str = "ack",
+    ) -> None:
         self.centre = centre
         self.broker = broker
         self.prefix = prefix
+        self.up, self.ack = up, ack
         self.client = _client(broker, client_id, manual_ack=True)
         self.connected = threading.Event()
         self.received = 0
@@ -123,9 +142,10 @@ class MqttCentre:
         if reason_code.is_failure:
             log.warning("mqtt centre: the broker refused the connection: %s", reason_code)
             return
-        client.subscribe(f"{self.prefix}/up/+", qos=1)
+        client.subscribe(up_topic(self.prefix, "+", self.up), qos=1)
         self.connected.set()
-        log.info("mqtt centre: listening on %s:%d under %s/up/+", self.broker.host, self.broker.port, self.prefix)
+        topic = up_topic(self.prefix, "+", self.up)
+        log.info("mqtt centre: listening on %s:%d under %s", self.broker.host, self.broker.port, topic)
 
     def _disconnected_cb(self, client, userdata, flags, reason_code, properties) -> None:
         if self._stopping:
@@ -144,7 +164,7 @@ class MqttCentre:
         try:
             receipt = self.centre.receive(message.payload)
             if receipt.ack is not None and receipt.gateway:
-                client.publish(ack_topic(self.prefix, receipt.gateway), receipt.ack, qos=1)
+                client.publish(ack_topic(self.prefix, receipt.gateway, self.ack), receipt.ack, qos=1)
         except Exception:
             log.exception(
                 "mqtt centre: a message on %s could not be dealt with; the agent will send it again", message.topic

@@ -37,12 +37,14 @@ def gdal_data_dirs() -> None:
 
 
 def preload_wheel_libraries() -> None:
-    """Load rasterio, shapely and pyproj before any database connection.
+    """Load rasterio, fiona, shapely and pyproj before any database connection.
 
-    Loading the SpatiaLite extension pulls Debian's PROJ and GEOS into the process; pyproj and
-    shapely imported after that would bind to those instead of their own (pyproj then aborts at
-    exit, shapely's WKB writer fails). Importing them first keeps each on its own libraries.
+    Loading the SpatiaLite extension pulls Debian's PROJ and GEOS into the process (SQLite opens
+    extensions with RTLD_GLOBAL); pyproj and shapely imported after that would bind to those instead
+    of their own (pyproj then aborts at exit, shapely's WKB writer fails), and fiona's GDAL crashes
+    the process writing a GeoPackage. Importing them first keeps each on its own libraries.
     """
+    import fiona  # noqa: F401
     import pyproj  # noqa: F401
     import rasterio  # noqa: F401
     import shapely  # noqa: F401

@@ -17,5 +17,6 @@ urlpatterns = [
     path("ogc/", include("tiles.urls_ogc")),  # OGC API – Tiles, before pygeoapi's routes
     path("ogc/", include("layers.urls")),
     path("positioning/", include("acquisition.positioning.urls")),  # positions in, emergency head-counts
+    path("", include("hierarchy.urls")),  # a child centre's live readings, on demand
     path("", include("web.urls")),  # the map front end at /, sign-in at /login/
 ]

@@ -162,7 +162,8 @@ class RegistryProvider(BaseProvider):
     def _ordering(self, sortby: list[dict]) -> list:
         ordering = []
         for sort in sortby:
-            expression = F(self.collection.fields[sort["property"]])
+            lookup = self.collection.fields[sort["property"]]
+            expression = F(lookup) if isinstance(lookup, str) else lookup
             ordering.append(
                 expression.desc(nulls_last=True) if sort["order"] == "-" else expression.asc(nulls_last=True)
             )

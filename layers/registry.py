@@ -16,6 +16,7 @@ from django.db.models import Expression, F, Field, Model, QuerySet
 from django.utils.functional import Promise
 
 from geo import models as geo
+from geo import risk
 from geo.scope import scoped
 
 Lookup = str | Expression
@@ -140,6 +141,10 @@ COLLECTIONS: dict[str, Collection] = {
                 "accident_fire": "accident_fire",
                 "accident_explosion": "accident_explosion",
                 "accident_poisoning": "accident_poisoning",
+                "potential_fatalities": "potential_fatalities",
+                # computed as it is read (geo.risk): not a tile attribute, since hazard-source tiles are not
+                # versioned by live changes and the level moves with other tables and with time
+                "risk_level": risk.RiskLevel(),
                 "principal_name": "principal_name",
                 "technical_name": "technical_name",
                 "operational_name": "operational_name",
@@ -171,6 +176,27 @@ COLLECTIONS: dict[str, Collection] = {
             },
             tile_fields=("code", "name", "kind", "substance_name", "inventory_kg"),
             live_fields=("inventory_kg",),
+            min_zoom=13,
+        ),
+        Collection(
+            id="layout-features",
+            model=geo.LayoutFeature,
+            geometry_field="geometry",
+            fields={
+                "kind": "kind",
+                "name": "name",
+                "code": "code",
+                "enterprise_id": "enterprise_id",
+                "enterprise_name": "enterprise__name",
+                "plan_import_id": "plan_import_id",
+                "hazard_source_id": "hazard_source_id",
+                "equipment_id": "equipment_id",
+                # a tank linked to its equipment: the registry's and the live values, read with the page
+                "substance_name": "equipment__substance__name_cn",
+                "design_max_kg": "equipment__design_max_kg",
+                "inventory_kg": "equipment__inventory_kg",
+            },
+            tile_fields=("kind", "name", "code", "equipment_id", "hazard_source_id"),
             min_zoom=13,
         ),
         Collection(

@@ -75,6 +75,27 @@ def publish_stored(entry: Collection, pks: Iterable[int], action: str, using: st
     return Event.objects.using(using).bulk_create(events)
 
 
+def publish_bulk_load(using: str = "default") -> list[Event]:
+    """After a bulk write that sent no signals (``hazmap load-demo``), one event per collection.
+
+    A load publishes no event per row (hundreds of thousands would flood every stream). Instead the newest row of
+    each collection is published as created: that moves the version of every tileset (``tiles.versions``), so no
+    tile cached before the load is taken as current, and a connected map in its scope learns that features came
+    (the command view then reloads its tiles). A collection left empty (a ``--replace`` that loads none of its
+    rows) gets a deletion with no feature and no scope, which moves its version and reaches no map.
+    """
+    events = []
+    for entry in COLLECTIONS.values():
+        newest = entry.model._default_manager.using(using).order_by("-pk").values_list("pk", flat=True).first()
+        if newest is not None:
+            events += publish_stored(entry, [newest], Event.Action.CREATE, using)
+        else:
+            events.append(
+                Event.objects.using(using).create(collection=entry.id, feature_id=0, action=Event.Action.DELETE)
+            )
+    return events
+
+
 def tile_dependents() -> dict[type[Model], list[tuple[Collection, str]]]:
     """Models whose rows the tiles of a collection show through a relation: model → (collection, relation).
 

@@ -25,6 +25,7 @@ import json
 import urllib.parse
 from http import HTTPStatus
 
+from babel import Locale
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -122,6 +123,20 @@ def _not_found(what: str) -> JsonResponse:
 # --- the request wrapper --------------------------------------------------------------------------
 
 
+class _ApiRequest(APIRequest):
+    """pygeoapi's request with the script subtag dropped from the language asked for (``zh-Hans`` → ``zh``).
+
+    pygeoapi 0.21 matches ``zh-Hans`` (what browsers and hazmap's front end send) to its ``zh`` but keeps
+    the script in the locale, then fails to find that locale among its translations: a 500 on every page.
+    """
+
+    def _get_locale(self, headers, supported_locales):
+        raw, locale = super()._get_locale(headers, supported_locales)
+        if locale is not None and locale.script:
+            locale = Locale(locale.language, territory=locale.territory)
+        return raw, locale
+
+
 class OgcRequest:
     """What every view needs: the user, whether a token signed the request, pygeoapi's API and request."""
 
@@ -132,7 +147,7 @@ class OgcRequest:
         self.signed_in = bool(user.is_authenticated and user.is_active)
         self.base_url = request.build_absolute_uri(reverse("layers:landing")).rstrip("/")
         self.api: API = config.api(self.base_url, self.signed_in)
-        self.api_request = APIRequest.from_django(request, self.api.locales)
+        self.api_request = _ApiRequest.from_django(request, self.api.locales)
 
     def call(self, function, *args) -> HttpResponse:
         """Run a pygeoapi API function as this user."""
@@ -290,6 +305,8 @@ def queryables(ogc: OgcRequest, collection_id: str) -> HttpResponse:
         return refusal
     uri = f"{ogc.api.get_collections_url()}/{entry.id}/queryables"
     geometry_type = entry.model._meta.get_field(entry.geometry_field).geom_type.lower()
+    if geometry_type == "geometry":  # any type (layout features): OGC 19-079r2's "geometry-any"
+        geometry_type = "any"
     properties = {"geometry": {"format": f"geometry-{geometry_type}", "x-ogc-role": "primary-geometry"}}
     for name, schema_ in RegistryProvider(ogc.api.config["resources"][entry.id]["providers"][0]).fields.items():
         properties[name] = schema_

@@ -107,7 +107,7 @@ def tile_response(request: HttpRequest, tileset: Tileset, data: bytes, cache: st
     etag = 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
     vary = "Accept-Encoding" if tileset.public else "Accept-Encoding, Authorization, Cookie"
     headers = {"ETag": etag, "Cache-Control": cache, "Vary": vary}
-    if _matches(request.headers.get("If-None-Match", ""), etag):
+    if matches(request.headers.get("If-None-Match", ""), etag):
         return HttpResponse(status=304, headers=headers)
     if not data:
         return HttpResponse(status=204, headers=headers)
@@ -120,7 +120,7 @@ def tile_response(request: HttpRequest, tileset: Tileset, data: bytes, cache: st
     return response
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def matches(if_none_match: str, etag: str) -> bool:
     """If-None-Match compares weakly (RFC 9110, 13.1.2): ``"x"`` and ``W/"x"`` are the same tag."""
     opaque = etag.removeprefix("W/")
     return any(tag == "*" or tag.removeprefix("W/") == opaque for tag in parse_etags(if_none_match))

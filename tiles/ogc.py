@@ -178,6 +178,8 @@ def tileset_metadata(request: HttpRequest, tileset: Tileset, base: str, user) ->
                 "properties": {name: {"type": attribute_type(collection, name)} for name in collection.tile_fields},
             },
         }
+        if entry["geometryDimension"] is None:  # points, lines and areas together (layout features)
+            del entry["geometryDimension"]
         layers.append(entry)
     return {
         "title": str(tileset.title),

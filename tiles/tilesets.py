@@ -4,7 +4,7 @@ A tileset is served at ``/tiles/{id}/{z}/{x}/{y}.mvt``; each of its layers is on
 ``layers.registry``, carrying the feature's primary key as the MVT feature id and the collection's
 ``tile_fields`` as attributes, from the collection's ``min_zoom`` on. The ``map`` tileset holds the
 map's layers in one tile, bottom to top (areas first, points on top), for a map that loads one
-source instead of eleven.
+source instead of one per collection.
 
 Sizing for the map:
 
@@ -45,6 +45,7 @@ MAP_LAYERS = (
     "regions",
     "sensitive-targets",
     "enterprises",
+    "layout-features",
     "hazard-sources",
     "fences",
     "equipment",
@@ -93,9 +94,12 @@ class Layer:
         return self.collection.model._meta.get_field(self.collection.geometry_field)
 
     @property
-    def geometry_dimension(self) -> int:
-        """0 for points, 1 for lines, 2 for areas (OGC API – Tiles ``geometryDimension``)."""
+    def geometry_dimension(self) -> int | None:
+        """0 for points, 1 for lines, 2 for areas, None for a layer of any geometry (OGC API – Tiles
+        ``geometryDimension``)."""
         kind = self.geometry_field.geom_type.upper()
+        if kind in ("GEOMETRY", "GEOMETRYCOLLECTION"):
+            return None
         return 0 if "POINT" in kind else 1 if "LINE" in kind else 2
 
 

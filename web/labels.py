@@ -11,6 +11,7 @@ from django.db.models import Choices
 from django.utils import translation
 
 from geo import models as geo
+from geo import risk
 from layers.registry import COLLECTIONS
 
 LANGUAGES = {"zh": "zh-hans", "en": "en"}  # the front end's language codes → Django's
@@ -19,12 +20,17 @@ LANGUAGES = {"zh": "zh-hans", "en": "en"}  # the front end's language codes → 
 CHOICES: dict[str, dict[str, type[Choices]]] = {
     "regions": {"level": geo.Region.Level},
     "enterprises": {"industry": geo.Enterprise.Industry},
-    "hazard-sources": {"kind": geo.HazardSource.Kind, "registry_status": geo.HazardSource.RegistryStatus},
+    "hazard-sources": {
+        "kind": geo.HazardSource.Kind,
+        "registry_status": geo.HazardSource.RegistryStatus,
+        "risk_level": risk.Level,
+    },
     "equipment": {"kind": geo.Equipment.Kind, "tank_type": geo.Equipment.TankType, "storage": geo.Equipment.Storage},
     "sensors": {"kind": geo.Sensor.Kind, "alarm_state": geo.Sensor.AlarmState, "quality": geo.Quality},
     "alarms": {"kind": geo.Alarm.Kind, "level": geo.Alarm.Level, "state": geo.Alarm.State},
     "personnel": {"kind": geo.PersonnelTag.Kind},
     "fences": {"kind": geo.Fence.Kind},
+    "layout-features": {"kind": geo.LayoutFeature.Kind},
     "consequence-zones": {"severity": geo.ConsequenceZone.Severity},
     "scenarios": {"kind": geo.Scenario.Kind},
     "emergency-resources": {"kind": geo.EmergencyResource.Kind},
@@ -38,9 +44,10 @@ NAMING_PARTS = ("name", "name_cn", "code", "tag", "id")  # ``enterprise__name`` 
 
 def _field_name(model, lookup) -> str | None:
     """The name of an attribute: its field's verbose name; for ``relation__name`` (or code, tag, id) the
-    relation's; None for an expression."""
+    relation's; for an expression its ``verbose_name``, if it has one (else None)."""
     if not isinstance(lookup, str):
-        return None
+        name = getattr(lookup, "verbose_name", None)
+        return None if name is None else str(name)
     parts = lookup.split("__")
     first = model._meta.get_field(parts[0])
     if len(parts) > 1 and parts[-1] in NAMING_PARTS:

@@ -47,7 +47,8 @@ def _labels_json() -> dict:
 
 
 def session_data(request: HttpRequest) -> dict:
-    """What the front end knows at start: the user and their scope, the language, CSRF token, words."""
+    """What the front end knows at start: the user and their scope, the language, CSRF token, words, and
+    the configured basemap (``hazmap.basemap``; None for the offline map)."""
     user = request.user
     language = chosen_language(request)
     region = user.region
@@ -65,6 +66,7 @@ def session_data(request: HttpRequest) -> dict:
         "languages": list(LANGUAGES),
         "csrf": get_token(request),
         "labels": _labels_json(),
+        "basemap": settings.BASEMAP,
     }
 
 

@@ -1,7 +1,7 @@
 // Reading hazmap's OGC API – Features (/ogc/) and tiles (/tiles/) as the signed-in user (session cookie).
 
 import type { Feature, Geometry } from "geojson";
-import { t } from "./i18n";
+import { lang, t } from "./i18n";
 import { session } from "./session";
 
 export type Properties = Record<string, unknown>;
@@ -24,11 +24,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The server answers in the interface's language (its messages and coded labels), whatever the browser's. */
+function language(): string {
+  return lang() === "en" ? "en" : "zh-Hans";
+}
+
 /** GET ``url`` as JSON; a failure becomes an ``ApiError`` with the server's own description. */
 export async function getJSON<T>(url: string, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal });
+    response = await fetch(url, { headers: { Accept: "application/json", "Accept-Language": language() }, credentials: "same-origin", signal });
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiError(0, t("error.network"));
@@ -52,12 +57,22 @@ async function answer<T>(response: Response): Promise<T> {
 }
 
 /** POST ``body`` as JSON with the session's CSRF token; a refusal becomes an ``ApiError`` with the server's words. */
-export async function postJSON<T>(url: string, body: unknown, signal?: AbortSignal): Promise<T> {
+export function postJSON<T>(url: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return sendJSON<T>("POST", url, body, signal);
+}
+
+/** Send ``body`` as JSON with ``method`` (POST, PUT, PATCH) and the session's CSRF token, as ``postJSON``. */
+export async function sendJSON<T>(method: string, url: string, body: unknown, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {
-      method: "POST",
-      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": session().csrf },
+      method,
+      headers: {
+        Accept: "application/json",
+        "Accept-Language": language(),
+        "Content-Type": "application/json",
+        "X-CSRFToken": session().csrf,
+      },
       credentials: "same-origin",
       body: JSON.stringify(body),
       signal,
@@ -67,6 +82,44 @@ export async function postJSON<T>(url: string, body: unknown, signal?: AbortSign
     throw new ApiError(0, t("error.network"));
   }
   return answer<T>(response);
+}
+
+/** POST ``body`` as JSON (CSRF token as for ``postJSON``) for a file: the answer's bytes, or an ``ApiError`` with the server's words. */
+export async function postForFile(url: string, body: unknown): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": session().csrf },
+      credentials: "same-origin",
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, t("error.network"));
+  }
+  if (!response.ok) await answer(response); // throws with the server's description
+  return response.blob();
+}
+
+/** POST ``form`` (multipart, with the CSRF token), calling ``progress`` with the share sent (0–1) as the
+ * upload goes; the JSON answer, or an ``ApiError`` with the server's words. */
+export function postForm<T>(url: string, form: FormData, progress: (share: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", url);
+    request.setRequestHeader("Accept", "application/json");
+    request.setRequestHeader("Accept-Language", language());
+    request.setRequestHeader("X-CSRFToken", session().csrf);
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) progress(event.loaded / event.total);
+    });
+    request.addEventListener("error", () => reject(new ApiError(0, t("error.network"))));
+    request.addEventListener("load", () => {
+      const response = new Response(request.responseText, { status: request.status });
+      answer<T>(response).then(resolve, reject);
+    });
+    request.send(form);
+  });
 }
 
 /** The features of ``collection`` matching ``params`` (OGC API query parameters), one page of at most ``limit``. */

@@ -8,6 +8,8 @@ import { attribute, mass, reading } from "./format";
 import { choice, collectionTitle, fieldName, onLangChange, t, time, type Key } from "./i18n";
 import type { LiveEvent } from "./live";
 import { gradeColor, sensorColor } from "./map/colors";
+import { registrySection } from "./registry";
+import { riskSection } from "./risk";
 
 /** The attributes a card lists for each collection, in order (the others stay in the OGC API). */
 const FACTS: Record<string, string[]> = {
@@ -152,6 +154,8 @@ export function cardBody(collection: string, feature: Item, rel: Related, onPick
       );
     }
     parts.push(section(t("card.responsible"), facts(collection, p, RESPONSIBLE)));
+    parts.push(riskSection(feature.id));
+    parts.push(registrySection(feature.id, () => onPick?.("hazard-sources", feature)));
   } else if (collection === "sensors") {
     parts.push(h("ul", { class: "readings" }, readingRow(feature)));
     parts.push(facts(collection, p, FACTS.sensors));
@@ -289,14 +293,17 @@ export class FeatureCard {
 
   live(events: LiveEvent[]): void {
     if (this.element.hidden || !this.current) return;
+    let redraw = false;
     for (const event of events) {
       const mine = event.collection === this.current.collection && event.featureId === this.current.feature.id;
       if (mine) Object.assign(this.current.feature.properties, event.properties);
+      redraw ||= mine && event.collection === "alarms"; // its handling state and end are facts of the card
       const sensor = this.rel?.sensors.find((s) => event.collection === "sensors" && s.id === event.featureId);
       if (sensor) Object.assign(sensor.properties, event.properties);
       const tank = this.rel?.equipment.find((e) => event.collection === "equipment" && e.id === event.featureId);
       if (tank) Object.assign(tank.properties, event.properties);
     }
+    if (redraw) this.render();
     applyLive(this.element, events);
   }
 

@@ -1,5 +1,7 @@
 // The session the page was served with (web/views.py writes it into the page as JSON).
 
+import type { Basemap } from "./map/basemap";
+
 export type Lang = "zh" | "en";
 
 /** The words of the data in one language: collection titles, attribute names, labels of coded values. */
@@ -28,6 +30,8 @@ export interface Session {
   languages: Lang[];
   csrf: string;
   labels: Record<Lang, DataWords>;
+  /** The basemap beneath hazmap's layers (hazmap/basemap.py); null: the offline map alone. */
+  basemap: Basemap | null;
 }
 
 let current: Session | null = null;

@@ -3,6 +3,7 @@
 
 import { h, replace } from "./dom";
 import { lang, onLangChange, setLang, t, type Key } from "./i18n";
+import { inbox } from "./inbox";
 import type { LiveStatus } from "./live";
 import { session } from "./session";
 
@@ -71,7 +72,7 @@ export function shell(root: HTMLElement, view: ViewName, views: ViewName[]): She
       h("a", { class: "brand", href: "/" }, h("b", {}, "hazmap"), title),
       nav,
       tools,
-      h("div", { class: "session" }, live, langButton, h("span", { class: "user", title: user.username }, user.name), admin, logout),
+      h("div", { class: "session" }, live, inbox(), langButton, h("span", { class: "user", title: user.username }, user.name), admin, logout),
     ),
     main,
   );

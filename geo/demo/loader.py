@@ -3,8 +3,9 @@
 ``load(scale, seed, replace)`` writes, in one ``transaction.atomic()``: the substances of
 ``geo/data/substances.json``, then park after park (``geo.demo.generated.plans``) the regions it needs
 and its objects, stage by stage (enterprises, hazard sources, equipment, sensors, fences, tags,
-emergency resources, sensitive targets), and finally the demo accounts. It stops adding parks once the
-scale's number of hazard sources is reached (``generated.SOURCE_TARGETS``).
+emergency resources, sensitive targets) — at the nation scale followed by a year of its history
+(``geo.demo.history``: alarms, hidden dangers, inspections, accidents) — and finally the demo accounts.
+It stops adding parks once the scale's number of hazard sources is reached (``generated.SOURCE_TARGETS``).
 
 Validation is the models' own, made cheap enough for 600,000 sensors (``validate``): ``full_clean``
 runs field validators and ``clean()`` on every object, while the two checks that cost one query per
@@ -20,6 +21,7 @@ same holdings and the same ``geo.gb18218.identify`` as ``geo.grading.regrade``).
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -34,21 +36,26 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from geo.demo import generated, park, shanghai
+from geo.demo import generated, history, park, shanghai
 from geo.demo.frame import as_multipolygon
 from geo.demo.regions import RegionSpec
 from geo.models import (
+    Accident,
     Alarm,
+    AuditEntry,
     ConsequenceZone,
     EmergencyResource,
     Enterprise,
     Equipment,
     Fence,
     HazardSource,
+    HiddenDanger,
+    Inspection,
     PersonnelTag,
     Position,
     Reading,
     Region,
+    RegistryEvent,
     Scenario,
     SensitiveTarget,
     Sensor,
@@ -59,21 +66,26 @@ from geo.models import (
 DEFAULT_SEED = 2019
 SUBSTANCES_FILE = Path(__file__).resolve().parent.parent / "data" / "substances.json"
 PASSWORD = "hazmap-demo"
-DEMO_USERS = ("admin", "shanghai", "park", "inspector", "planner", "operator")
+DEMO_USERS = ("admin", "shanghai", "regulator", "park", "inspector", "planner", "operator")
 BATCH_SIZE = 1000
 UNIQUE_QUERY_CHUNK = 500
 
 # What --replace deletes, children before parents.
 DATA_MODELS = (
+    AuditEntry,
     Reading,
     Position,
     Alarm,
+    Accident,
+    HiddenDanger,
+    Inspection,
     ConsequenceZone,
     Scenario,
     Sensor,
     Fence,
     PersonnelTag,
     Equipment,
+    RegistryEvent,
     HazardSource,
     EmergencyResource,
     SensitiveTarget,
@@ -132,9 +144,18 @@ def load(
             chain = _regions(plan.chain, known, report)
             clock = time.perf_counter()
             data = park.build(plan.spec, chain[-1], chain[-2], substances, plan.rng, counters, graded_at)
+            past_rng = random.Random(f"{seed}:history:{chain[-1].code}")  # leaves the park's own draws alone
+            history.possible_deaths(data.sources, past_rng)
             report.seconds["build"] += time.perf_counter() - clock
             for stage, objects in data.stages():
                 _insert(objects, stage, report)
+            if scale in history.HISTORY_SCALES:
+                clock = time.perf_counter()
+                past = history.build(data.sources, data.sensors, past_rng, graded_at)
+                report.seconds["build history"] += time.perf_counter() - clock
+                for stage, objects in past.stages():
+                    # history.build keeps one alarm per sensor, kind and start; the table holds none of this load's
+                    _insert(objects, stage, report, unchecked=("geo_alarm_sensor_kind_start",))
             report.parks += 1
             first = first or data
             if (report.parks - 1) % step == 0:
@@ -157,13 +178,14 @@ def load(
 # --- validation -----------------------------------------------------------------------------------
 
 
-def validate(objects: list[models.Model]) -> None:
+def validate(objects: list[models.Model], unchecked: tuple[str, ...] = ()) -> None:
     """Validate unsaved objects of one model as ``full_clean`` would, in bulk; raise DemoDataError.
 
     Every field validator and the model's ``clean()`` run on each object. Foreign keys are checked in
     memory (set, and pointing at a saved object) except where a ``limit_choices_to`` needs the query;
     unique fields and total unique constraints are checked within ``objects`` and against the table;
-    other constraints run their own ``validate``.
+    other constraints run their own ``validate`` (a query per object), except those named in
+    ``unchecked``, which the caller has made sure of.
     """
     if not objects:
         return
@@ -185,7 +207,7 @@ def validate(objects: list[models.Model]) -> None:
             raise DemoDataError(describe(obj, errors))
     _check_unique(model, objects)
     for constraint in model._meta.constraints:
-        if constraint not in model._meta.total_unique_constraints:
+        if constraint not in model._meta.total_unique_constraints and constraint.name not in unchecked:
             for obj in objects:
                 try:
                     constraint.validate(model, obj)
@@ -260,11 +282,11 @@ def describe(obj: models.Model, errors: dict[str, list[str]]) -> str:
 # --- writing --------------------------------------------------------------------------------------
 
 
-def _insert(objects: list[models.Model], stage: str, report: Report) -> None:
+def _insert(objects: list[models.Model], stage: str, report: Report, unchecked: tuple[str, ...] = ()) -> None:
     if not objects:
         return
     clock = time.perf_counter()
-    validate(objects)
+    validate(objects, unchecked)
     checked = time.perf_counter()
     type(objects[0])._default_manager.bulk_create(objects, batch_size=BATCH_SIZE)
     report.seconds[f"validate {stage}"] += checked - clock
@@ -308,8 +330,9 @@ def _multipolygon(shape: shapely.Geometry | None):
 
 
 def _accounts(known: dict[str, Region], first: park.ParkData | None, report: Report) -> None:
-    """The demo accounts, one per role, password ``PASSWORD`` (set directly, bypassing the password validators),
-    and the demo API token (``layers.tokens.DEMO_TOKEN``) with which an OGC client acts as ``park``.
+    """The demo accounts, one per role (regulators at the province and the park), password ``PASSWORD`` (set
+    directly, bypassing the password validators), and the demo API token (``layers.tokens.DEMO_TOKEN``) with
+    which an OGC client acts as ``park``.
     """
     from layers.tokens import DEMO_TOKEN, issue  # the token model lives with the OGC API that reads it
 
@@ -323,6 +346,13 @@ def _accounts(known: dict[str, Region], first: park.ParkData | None, report: Rep
             role=User.Role.REGULATOR,
             is_staff=True,
             first_name="上海市监管演示账号",
+        ),
+        User(
+            username="regulator",
+            region=park_region,
+            role=User.Role.REGULATOR,
+            is_staff=True,
+            first_name="化工园区监管（备案登记）演示账号",
         ),
         User(
             username="park",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,6 +12,10 @@ class ValidatedModel(models.Model):
 
     Bad data is then refused at the model level, whatever writes it (admin, loader, API, shell),
     not only in forms. A save limited by ``update_fields`` validates just those fields.
+
+    The write and its ``post_save`` receivers run in one transaction (the caller's, or one of their
+    own outside any): what a receiver records about the change (``hierarchy.forward`` queues it for
+    the parent centre) is committed with it or not at all.
 
     ``scope_region`` is the lookup from the model to the materialised path of the region it
     belongs to, ``scope_enterprise`` the lookup to its enterprise (or None), and
@@ -33,7 +37,9 @@ class ValidatedModel(models.Model):
         else:
             names = {f.name for f in self._meta.concrete_fields}
             self.full_clean(exclude=names - set(update_fields), validate_unique=False)
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
 
     @classmethod
     def labels(cls, *names: str) -> dict[str, str]:

@@ -234,6 +234,13 @@ class Alarm(ValidatedModel):
         REPORTED = "reported", _("report written")
         CLOSED = "closed", _("closed")
 
+    class Finding(models.TextChoices):
+        """What verifying the situation found (``geo.alarm_handling``)."""
+
+        REAL = "real", _("real alarm")
+        FALSE_ALARM = "false_alarm", _("false alarm")
+        TEST = "test", _("test")
+
     region = models.ForeignKey(Region, models.PROTECT, blank=True, related_name="alarms", verbose_name=_("region"))
     enterprise = models.ForeignKey(
         Enterprise, models.CASCADE, null=True, blank=True, related_name="alarms", verbose_name=_("enterprise")
@@ -270,6 +277,13 @@ class Alarm(ValidatedModel):
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("condition cleared at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    finding = models.CharField(
+        _("finding"),
+        max_length=12,
+        choices=Finding.choices,
+        blank=True,
+        help_text=_("What verifying the situation found; empty until it is verified."),
+    )
     location = models.PointField(_("location"), srid=4326, null=True, blank=True, validators=[validate_geometry])
 
     scope_region = "region__path"

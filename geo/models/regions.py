@@ -133,6 +133,7 @@ class User(AbstractUser):
         verbose_name=_("enterprise"),
     )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.VIEWER)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True, help_text=_("for SMS notifications"))
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

@@ -238,6 +238,12 @@ class HazardSource(ValidatedModel):
     accident_fire = models.BooleanField(_("possible accident: fire"), default=False)
     accident_explosion = models.BooleanField(_("possible accident: explosion"), default=False)
     accident_poisoning = models.BooleanField(_("possible accident: poisoning"), default=False)
+    potential_fatalities = models.PositiveIntegerField(
+        _("possible deaths in an accident"),
+        null=True,
+        blank=True,
+        help_text=_("可能引发事故死亡人数, as the registry form asks: the enterprise's estimate; empty if not given."),
+    )
     registry_status = models.CharField(
         _("registry status"), max_length=16, choices=RegistryStatus.choices, default=RegistryStatus.DRAFT
     )

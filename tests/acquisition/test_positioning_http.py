@@ -87,7 +87,9 @@ def test_a_push_with_nothing_acceptable_is_unprocessable(park):
 def test_a_push_without_a_token_or_with_a_wrong_one_is_unauthorised(park):
     status, body = push(Client(), [park.fix("TAG-1", 0, 0.0, 0.0)])
     assert (status, body["code"]) == (401, "Unauthorized")
-    status, body = push(Client(HTTP_AUTHORIZATION="Bearer hzm_nope"), [park.fix("TAG-1", 0, 0.0, 0.0)])
+    status, body = push(
+        Client(HTTP_AUTHORIZATION="Bearer hzm_nope", HTTP_ACCEPT_LANGUAGE="en"), [park.fix("TAG-1", 0, 0.0, 0.0)]
+    )
     assert (status, body["description"]) == (401, "The API token is unknown, revoked or belongs to an inactive user.")
     assert not Position.objects.exists()
 

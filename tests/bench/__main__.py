@@ -1,6 +1,7 @@
 """`make bench`: build a throwaway database with the province-scale demo, run every benchmark, drop it.
 
-Usage: python -m tests.bench [--scale park|province|nation] [--only geo,dispersion,layers,tiles,acquisition,positioning]
+Usage: python -m tests.bench [--scale park|province|nation]
+       [--only geo,dispersion,layers,tiles,acquisition,positioning,alarms,plans,hierarchy,analytics]
 
 Every figure is printed beside its baseline, measured in the same run, with the ratio. The OGC API
 and tile benchmarks compare with tipg when HAZMAP_BENCH_TIPG names a python that has it (`make
@@ -13,7 +14,9 @@ import argparse
 import os
 import time
 
-SUITES = ("geo", "dispersion", "layers", "tiles", "acquisition", "positioning")
+SUITES = (
+    "geo", "dispersion", "layers", "tiles", "acquisition", "positioning", "alarms", "plans", "hierarchy", "analytics"
+)  # fmt: skip
 
 
 def main() -> None:
@@ -30,7 +33,19 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
-    from tests.bench import bench_acquisition, bench_dispersion, bench_geo, bench_layers, bench_positioning, bench_tiles
+    from tests.bench import (
+        bench_acquisition,
+        bench_alarm_handling,
+        bench_analytics,
+        bench_dispersion,
+        bench_geo,
+        bench_hierarchy,
+        bench_layers,
+        bench_plan_rasters,
+        bench_plans,
+        bench_positioning,
+        bench_tiles,
+    )
     from tests.bench.harness import HEADER
 
     print(HEADER)
@@ -54,6 +69,15 @@ def main() -> None:
             bench_acquisition.run()
         if "positioning" in only:
             bench_positioning.run()
+        if "alarms" in only:
+            bench_alarm_handling.run()
+        if "plans" in only:
+            bench_plans.run()
+            bench_plan_rasters.run()
+        if "hierarchy" in only:
+            bench_hierarchy.run()
+        if "analytics" in only:
+            bench_analytics.run()  # its goal is for the nation scale (--scale nation)
     finally:
         teardown_databases(state, verbosity=0)
 

@@ -21,6 +21,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from geo import gb18218
 from geo.demo import generated, park
@@ -58,7 +59,7 @@ PARK_COUNTS = {
     PersonnelTag: 110,
     EmergencyResource: 8,
     SensitiveTarget: 10,
-    User: 6,  # one account per role (see geo.demo.loader._accounts)
+    User: 7,  # one account per role, two regulators: province and park (see geo.demo.loader._accounts)
 }
 PARK_DETAIL = {
     "tank areas": 23,
@@ -316,23 +317,24 @@ class TestThePark:
 
     def test_the_demo_accounts_see_their_scope(self):
         users = {u.username: u for u in User.objects.all()}
-        assert set(users) == {"admin", "shanghai", "park", "inspector", "planner", "operator"}
+        assert set(users) == {"admin", "shanghai", "regulator", "park", "inspector", "planner", "operator"}
         assert all(u.check_password("hazmap-demo") for u in users.values())
         assert users["admin"].is_superuser
         assert (users["shanghai"].role, users["shanghai"].region.code) == ("regulator", "310000")
+        assert (users["regulator"].role, users["regulator"].region.code) == ("regulator", "310116P01")
         assert (users["park"].role, users["park"].region.code) == ("emergency", "310116P01")
         assert (users["inspector"].role, users["inspector"].region.code) == ("inspector", "310116P01")
         assert (users["planner"].role, users["planner"].region.code) == ("planner", "310116P01")
         operator = users["operator"]
         assert operator.role == "enterprise" and operator.enterprise.name == "上海沪湾氯碱化工有限公司"
         all_sources = HazardSource.objects.all()
-        for name in ("shanghai", "park", "inspector", "planner"):
+        for name in ("shanghai", "regulator", "park", "inspector", "planner"):
             assert scoped(all_sources, users[name]).count() == PARK_COUNTS[HazardSource]
         assert set(scoped(all_sources, operator).values_list("enterprise", flat=True)) == {operator.enterprise_id}
         tags = PersonnelTag.objects.all()
         assert scoped(tags, users["park"]).count() == tags.count() > 0  # the commander sees where people are
         assert scoped(tags, users["shanghai"]).count() == 0  # a regulator does not
-        for name in ("shanghai", "park", "inspector", "planner", "operator"):
+        for name in ("shanghai", "regulator", "park", "inspector", "planner", "operator"):
             assert users[name].is_staff
             assert users[name].has_perm("geo.view_sensor") and users[name].has_perm("geo.change_hazardsource")
             assert not users[name].has_perm("geo.change_user")
@@ -393,6 +395,41 @@ def test_another_seed_changes_names_and_dates_but_not_the_park():
     assert [s.gb_grade for s in one.sources] == [s.gb_grade for s in two.sources]
     assert [e.site.wkb for e in one.enterprises] == [e.site.wkb for e in two.enterprises]
     assert [s.principal_name for s in one.sources] != [s.principal_name for s in two.sources]
+
+
+@pytest.mark.django_db
+def test_the_park_regulator_registers_the_demo_applications_and_replace_still_clears_everything():
+    from geo import registry_workflow
+    from geo.models import AuditEntry, RegistryEvent
+
+    load_quietly(seed=SEED)
+    regulator = User.objects.get(username="regulator")
+    waiting = list(registry_workflow.awaiting(regulator))
+    assert waiting and {s.registry_status for s in waiting} == {"applied"}
+    registry_workflow.register(waiting[0], regulator)
+    load_quietly(seed=SEED, replace=True)  # the registry history and the audit log go with the data
+    assert (RegistryEvent.objects.count(), AuditEntry.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_load_moves_every_tileset_version_so_no_tile_cached_before_it_is_current():
+    from geo.models import Alarm, Event
+    from layers.registry import COLLECTIONS
+    from tiles import versions
+
+    load_quietly(seed=SEED)
+    before = {c: versions.current((c,)) for c in COLLECTIONS}
+    assert all(before.values())  # the first load moved them from 0
+    newest = Enterprise.objects.order_by("-pk").first()
+    created = Event.objects.get(collection="enterprises", action="create")
+    assert (created.feature_id, created.region_path) == (newest.pk, newest.region.path)  # a real row, in its scope
+    Alarm.objects.create(enterprise=newest, kind="hi", level=1, started_at=timezone.now())  # a row --replace drops
+    load_quietly(seed=SEED, replace=True)
+    after = {c: versions.current((c,)) for c in COLLECTIONS}
+    assert all(after[c] > before[c] for c in COLLECTIONS), [c for c in COLLECTIONS if after[c] <= before[c]]
+    assert not Alarm.objects.exists()  # the park's demo holds no alarm: its collection was left empty
+    gone = Event.objects.filter(collection="alarms").latest("id")
+    assert (gone.action, gone.feature_id, gone.region_path) == ("delete", 0, "")  # no feature, no one's scope
 
 
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ from geo.models import (
     ConsequenceZone,
     EmergencyResource,
     Fence,
+    LayoutFeature,
     PersonnelTag,
     Quality,
     Region,
@@ -35,11 +36,15 @@ from tests.factories import LAT, LON, enterprise, hazard_source, region_chain, s
 
 
 class OgcClient:
-    """Django's test client speaking to /ogc/ with an optional API token."""
+    """Django's test client speaking to /ogc/ with an optional API token, asking for English.
+
+    The server answers in Chinese unless asked otherwise; the tests assert the English source messages
+    (a test that checks the Chinese sends its own Accept-Language).
+    """
 
     def __init__(self, token: str | None = None) -> None:
         self.client = Client()
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.headers = {"Accept-Language": "en"} | ({"Authorization": f"Bearer {token}"} if token else {})
 
     def get(self, path: str, data: dict | None = None, **headers):
         return self.client.get(f"/ogc/{path.lstrip('/')}", data, headers={**self.headers, **headers})
@@ -162,8 +167,12 @@ def every_collection(world):
             area=MultiPolygon(square(lon, LAT + 0.02, 100)),
             population=800,
         )
+        tank_outline = LayoutFeature.objects.create(
+            enterprise=ent, kind="tank", name="T1 储罐", code="T1", geometry=square(lon, LAT, 5)
+        )
         rows[side].update(
             {
+                "layout-features": {tank_outline.pk},
                 "fences": {fence.pk},
                 "consequence-zones": {zone.pk},
                 "emergency-resources": {station.pk},

@@ -142,3 +142,18 @@ def test_html_pages_use_the_configuration_of_their_own_audience_and_host(world, 
     assert "/collections/sensors/items" in page.content.decode()
     other_host = as_user("root").get("", {"f": "html"}, Host="localhost")
     assert "http://localhost/ogc/collections" in other_host.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "query"), [("zh-Hans", {}), ("zh-Hans-CN,zh;q=0.9", {}), ("en", {"lang": "zh-Hans"}), ("zh-Hant-TW", {})]
+)
+def test_a_language_with_a_script_subtag_is_answered_in_chinese_not_a_500(world, as_user, header, query):
+    """pygeoapi matches zh-Hans to zh, then looks up the locale with its script among its translations and fails."""
+    client = as_user("regulator")
+    answer = client.get(
+        f"collections/hazard-sources/items/{world['source'].pk}", {"f": "json", **query}, **{"Accept-Language": header}
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.headers["Content-Language"] == "zh"
+    landing = client.get("", {"f": "html", **query}, **{"Accept-Language": header})
+    assert landing.status_code == 200

@@ -23,6 +23,7 @@ EDITS = {
     "alarms": (lambda w: w["alarm"], "message", "message", "LT-101 液位高报"),
     "personnel": (lambda w: w["person"], "holder", "holder", "张三丰"),
     "fences": (lambda w: w["rows_of"]("fences"), "name", "name", "罐区禁区（新）"),
+    "layout-features": (lambda w: w["rows_of"]("layout-features"), "name", "name", "T1 储罐（新）"),
     "consequence-zones": (lambda w: w["rows_of"]("consequence-zones"), "max_distance_m", "max_distance_m", 250.0),
     "emergency-resources": (lambda w: w["rows_of"]("emergency-resources"), "name", "name", "园区消防站（新）"),
     "sensitive-targets": (lambda w: w["rows_of"]("sensitive-targets"), "name", "name", "学校（新）"),

@@ -18,13 +18,15 @@ import pytest
 import shapely
 import shapely.geometry
 from django.contrib.gis.gdal import DataSource
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import GEOSGeometry, LineString, MultiPolygon, Point, Polygon
 
 from geo.models import (
     Alarm,
     ConsequenceZone,
     EmergencyResource,
+    Equipment,
     Fence,
+    LayoutFeature,
     PersonnelTag,
     Scenario,
     SensitiveTarget,
@@ -129,7 +131,8 @@ def world(db):
     """Province 310000 with a park and two enterprises 0.01° apart (one zoom-14 tile); province 320000 with one.
 
     Each enterprise has a hazard source with a tank and sensors; the first has a personnel tag, two
-    alarms (one open, one closed), a fence and a consequence zone. The park has a boundary, a fire
+    alarms (one open, one closed), a fence, a consequence zone and three layout features (a building, a
+    road and a tank outline linked to its tank). The park has a boundary, a fire
     station and a village nearby. Users: a superuser, the park's regulator and emergency
     commander, the operator of the first enterprise, and the regulator of province 320000.
     """
@@ -195,6 +198,22 @@ def world(db):
         area=MultiPolygon(plume, srid=4326),
         max_distance_m=160.0,
     )
+    layout = [  # the layout of e1: an area, a line and a tank drawn over its equipment (geometries of any type)
+        LayoutFeature.objects.create(
+            enterprise=e1, kind="building", name="控制室", geometry=square(LON + 0.001, LAT - 0.001, 15)
+        ),
+        LayoutFeature.objects.create(
+            enterprise=e1, kind="road", geometry=LineString((LON - 0.0015, LAT), (LON + 0.0015, LAT), srid=4326)
+        ),
+        LayoutFeature.objects.create(
+            enterprise=e1,
+            kind="tank",
+            name="T1 储罐",
+            code="T1",
+            geometry=square(LON, LAT, 5),
+            equipment=Equipment.objects.get(hazard_source=sources[0]),
+        ),
+    ]
     users = {
         "admin": User.objects.create(username="admin", is_superuser=True, is_staff=True),
         "regulator": User.objects.create(username="regulator", region=a["park"], role="regulator"),
@@ -214,6 +233,7 @@ def world(db):
         "station": station,
         "village": village,
         "zone": zone,
+        "layout": layout,
         "users": users,
     }
 
@@ -229,3 +249,6 @@ def as_user(client):
         return client
 
     return sign_in
+
+
+from tests.plant_plans.fixtures import plan_world  # noqa: E402, F401  (the site-plan tile tests' world)

@@ -81,6 +81,7 @@ def assert_same_features(layer, expected: dict[int, dict], z: int, x: int, y: in
         ("sensitive-targets", 14),
         ("enterprises", 15),
         ("hazard-sources", 16),
+        ("layout-features", 16),
         ("fences", 16),
         ("equipment", 17),
         ("consequence-zones", 15),

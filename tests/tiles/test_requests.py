@@ -57,6 +57,7 @@ def test_the_map_tilejson_lists_the_layers_the_user_may_read(world, as_user):
         "regions",
         "sensitive-targets",
         "enterprises",
+        "layout-features",
         "hazard-sources",
         "fences",
         "equipment",

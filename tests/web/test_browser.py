@@ -8,6 +8,7 @@ view are saved in ``var/screenshots/`` (not committed) for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,7 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import fiona
 import pytest
+import shapely.geometry
 
 ROOT = Path(__file__).resolve().parents[2]
 HAZMAP = str(Path(sys.executable).with_name("hazmap"))
@@ -60,20 +63,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """`hazmap demo` on a fresh SpatiaLite file with the demo park, without simulators."""
+@contextlib.contextmanager
+def demo(var: Path, **settings: str) -> Iterator[Server]:
+    """`hazmap demo` on the SpatiaLite file in ``var`` (the demo park loaded when it is new), without
+    simulators, with ``settings`` as further environment variables; stopped on leaving."""
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("The front end is not built: run `make frontend` (npm ci && npm run build in frontend/).")
-    var = tmp_path_factory.mktemp("browser")
     env = {
         **os.environ,
         "HAZMAP_VAR_DIR": str(var),
         "DATABASE_URL": f"spatialite:///{var / 'demo.sqlite3'}",
         "HAZMAP_SIMULATE": "false",
+        **settings,
     }
     port = free_port()
-    log = (var / "server.log").open("w")
+    log_path = var / f"server-{port}.log"
+    log = log_path.open("w")
     process = subprocess.Popen(
         [HAZMAP, "demo", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
@@ -88,13 +93,20 @@ def server(tmp_path_factory) -> Iterator[Server]:
                     break
                 time.sleep(0.25)
         else:
-            pytest.fail(f"hazmap demo did not answer within a minute:\n{(var / 'server.log').read_text()}")
-        assert process.poll() is None, (var / "server.log").read_text()
+            pytest.fail(f"hazmap demo did not answer within a minute:\n{log_path.read_text()}")
+        assert process.poll() is None, log_path.read_text()
         yield Server(url, env)
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """`hazmap demo` on a fresh SpatiaLite file with the demo park, without simulators."""
+    with demo(tmp_path_factory.mktemp("browser")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -430,6 +442,17 @@ def test_the_planner_compares_two_scenarios_side_by_side_and_exports_one(browser
     assert [z["properties"]["endpoint"] for z in exported["features"]] == [
         z["properties"]["endpoint"] for z in first["features"]
     ]
+    with page.expect_download() as download:
+        page.locator(".comparison thead th").nth(1).get_by_role("button", name="导出 GeoPackage").click()
+    assert download.value.suggested_filename.endswith(".gpkg")
+    label = page.evaluate("window.hazmap.handle.scenarios()[0].label")
+    with fiona.open(download.value.path()) as layer:  # a GeoPackage (fiona reads the file, not the name)
+        assert layer.driver == "GPKG" and layer.name == f"情景 A {label}" and layer.crs.to_epsg() == 4326
+        zones = list(layer)
+    assert [z.properties["endpoint"] for z in zones] == [z["properties"]["endpoint"] for z in first["features"]]
+    for read, sent in zip(zones, first["features"], strict=True):
+        if sent["geometry"]:
+            assert shapely.geometry.shape(read.geometry).equals(shapely.geometry.shape(sent["geometry"]))
     screenshot(page, "planner")
     page.context.close()
 
@@ -499,4 +522,230 @@ def test_the_inspector_falls_back_to_the_centre_of_the_users_area_when_location_
     page = sign_in(browser, server, "inspector", "/inspector", viewport=PHONE, is_mobile=True, has_touch=True)
     assert page.locator(".locate-status").inner_text() == "无法获取位置（定位权限被拒绝），以辖区中心为当前位置"
     assert page.locator(".nearby li[data-id]").count() > 0
+    page.context.close()
+
+
+def test_the_bell_counts_unread_notifications_lists_them_and_marks_them_read(browser, server):
+    # the planner: alarms announced by the other tests of this server notify regulators, commanders and inspectors
+    server.shell(
+        "from geo import notify; from geo.models import Notification, User; "
+        "planner = User.objects.get(username='planner'); "
+        "Notification.objects.filter(recipient=planner).delete(); "
+        "notify.notify([planner], '报警：储罐液位高高', '请到现场核实')"
+    )
+    page = sign_in(browser, server, "planner", "/planner")
+    page.wait_for_function("document.querySelector('.inbox-count') && !document.querySelector('.inbox-count').hidden")
+    assert page.locator(".inbox-count").inner_text() == "1"
+    page.click("button.inbox-bell")
+    assert page.locator(".inbox-list .notice.unread .notice-subject").inner_text() == "报警：储罐液位高高"
+    assert page.locator(".inbox-list .notice-body").inner_text() == "请到现场核实"
+    screenshot(page, "planner-inbox")
+    page.click("button.inbox-read")
+    page.wait_for_function("document.querySelector('.inbox-count').hidden")
+    assert page.locator(".inbox-list .notice.unread").count() == 0
+    assert api(page, "/app/notifications")["unread"] == 0
+    page.context.close()
+
+
+def test_a_regulator_registers_an_applied_hazard_source_from_its_card(browser, server):
+    page = sign_in(browser, server, "regulator", "/")
+    waiting = api(page, "/app/registry/todo")["sources"]
+    applied = next(s for s in waiting if s["registry_status"] == "applied")
+    page.evaluate(f"window.hazmap.handle.card.show('hazard-sources', {applied['id']})")
+    section = page.locator(f".card .registry[data-source='{applied['id']}']")
+    section.locator("button.step[data-step='register']").wait_for()
+    assert section.locator(".registry-status").inner_text() == "已申请备案"  # in the interface's language
+    section.locator(".registry-comment").fill("资料齐全，予以备案")
+    section.locator("button.step[data-step='register']").click()
+    section.locator(".registry-status.status-registered").wait_for()
+    assert "资料齐全，予以备案" in section.locator(".registry-history").inner_text()
+    page.wait_for_function("document.querySelector('.card .facts')?.innerText.includes('已备案')")  # the card reloaded
+    assert section.locator("button.step[data-step='register']").count() == 0
+    history = api(page, f"/app/registry/{applied['id']}/history")
+    assert [e["step"] for e in history["history"]][-1] == "register"
+    assert history["source"]["registry_status"] == "registered"
+    screenshot(page, "command-registry")
+
+
+def take_step_on_the_card(page, step: str, state: str, fields: dict[str, str] | None = None) -> None:
+    """Click the step's button on the alarm card, fill its form and submit; wait for the alarm's new state."""
+    page.click(f".handling-steps button[data-step={step}]")
+    form = page.locator(f".handling-form[data-step={step}]")
+    for selector, value in (fields or {}).items():
+        if selector.startswith("select"):
+            form.locator(selector).select_option(value)
+        else:
+            form.locator(selector).fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector(f".handling-state[data-state={state}]", timeout=10000)
+
+
+def test_an_alarm_is_handled_to_closure_from_its_card(browser, server):
+    page = sign_in(browser, server, "operator", "/")
+    detector = api(page, "/ogc/collections/sensors/items?f=json&kind=combustible_gas&filter=hihi IS NOT NULL&limit=1")
+    server.shell(RAISE_ALARM.format(id=detector["features"][0]["id"]))
+    alarm = int(server.shell("from geo.models import Alarm; print(Alarm.objects.latest('id').pk)").split()[-1])
+    page.click(f".alarm-list li[data-id='{alarm}'] button", timeout=10000)
+    page.wait_for_selector(".card .handling .handling-state[data-state=new]")
+    assert page.locator(".handling-deadline").inner_text().startswith("下一步：确认查看，期限 ")
+    assert page.locator(".handling-steps button").all_inner_texts() == ["确认查看"]
+    take_step_on_the_card(page, "see", "seen", {"textarea[name=comment]": "值班员已到现场"})
+    take_step_on_the_card(page, "verify", "verified", {"select[name=finding]": "false_alarm"})
+    # what is typed into a step's form survives a reload of the card from the stream (here: the condition clears
+    # and comes back while the operator writes the report)
+    page.click(".handling-steps button[data-step=report]")
+    page.locator(".handling-form[data-step=report] textarea[name=text]").fill("探头受潮误报，已烘干")
+    for ended in ("timezone.now()", "None"):
+        with page.expect_response(lambda r: r.url.endswith(f"/app/alarms/{alarm}/handling")):
+            server.shell(
+                f"from django.utils import timezone; from geo.models import Alarm; a = Alarm.objects.get(pk={alarm}); "
+                f"a.ended_at = {ended}; a.save(update_fields=['ended_at'])"
+            )
+    assert page.locator(".handling-form[data-step=report] textarea[name=text]").input_value() == "探头受潮误报，已烘干"
+    page.locator(".handling-form[data-step=report] button[type=submit]").click()
+    page.wait_for_selector(".handling-state[data-state=reported]", timeout=10000)
+    assert page.locator(".handling-steps button").count() == 0  # closing is for the regulator or the commander
+    steps = page.eval_on_selector_all(".handling-timeline li", "items => items.map((li) => li.dataset.step)")
+    assert [s for s in steps if s != "raised"] == ["see", "verify", "report"]  # "raised" once the check announced it
+    screenshot(page, "command-alarm-handling")
+    page.context.close()
+
+    page = sign_in(browser, server, "park", "/")
+    page.click(f".alarm-list li[data-id='{alarm}'] button", timeout=10000)
+    page.wait_for_selector(".card .handling .handling-state[data-state=reported]")
+    assert page.locator(".handling-waiting").inner_text() == "报警状况仍在持续，消警后才能销账。"
+    assert page.locator(".handling-steps button").count() == 0
+    # the condition clears as acquisition's ingest clears it: a save of ended_at, published to the stream
+    server.shell(
+        f"from django.utils import timezone; from geo.models import Alarm; a = Alarm.objects.get(pk={alarm}); "
+        "a.ended_at = timezone.now(); a.save(update_fields=['ended_at'])"
+    )
+    take_step_on_the_card(page, "close", "closed", {"textarea[name=comment]": "同意销账"})
+    page.wait_for_selector(".handling-state[data-state=closed]", timeout=10000)
+    page.wait_for_selector(".card dd[data-field=state] >> text=已销账", timeout=10000)  # the facts follow the stream
+    link = page.locator(".handling a.link")
+    assert link.get_attribute("href") == f"/app/alarms/{alarm}/report.pdf"
+    pdf = page.request.get(page.evaluate("location.origin") + link.get_attribute("href"))
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
+    screenshot(page, "command-alarm-closed")
+    page.context.close()
+
+
+RISK_ON_MAP = """() => {
+  const map = window.hazmap.handle.map;
+  const seen = {};
+  for (const f of map.queryRenderedFeatures({ layers: ['hazard-sources-fill'] })) {
+    const state = map.getFeatureState({ source: 'hz', sourceLayer: 'hazard-sources', id: f.id });
+    seen[f.id] = [state.risk, f.properties.grade ?? null, f.layer.paint['fill-color']];
+  }
+  return seen;
+}"""
+RISK_RGB = {"red": (215, 25, 28), "orange": (244, 109, 27), "yellow": (232, 180, 0), "blue": (43, 108, 176)}
+GRADE_RGB = {
+    1: RISK_RGB["red"],
+    2: RISK_RGB["orange"],
+    3: RISK_RGB["yellow"],
+    4: RISK_RGB["blue"],
+    None: (138, 150, 163),
+}
+
+
+def drawn_risk(page) -> dict[int, tuple[str, int | None, tuple[int, int, int]]]:
+    """Each hazard source drawn: its risk level as the map holds it, its grade, and the colour it is filled with."""
+    return {
+        int(i): (level, grade, tuple(round(c * 255) for c in (paint["r"], paint["g"], paint["b"])))
+        for i, (level, grade, paint) in page.evaluate(RISK_ON_MAP).items()
+    }
+
+
+def test_hazard_sources_are_coloured_by_risk_level_on_request_and_follow_a_new_alarm(browser, server):
+    page = sign_in(browser, server, "park", "/")
+    page.wait_for_function("Number(document.querySelector('#map').dataset.riskLevels) > 0")
+    page.click(".colour-by input[value=risk]")
+    page.wait_for_function("document.querySelector('#map').dataset.sourceColouring === 'risk'")
+    levels = api(page, "/app/risk/levels")["levels"]
+    drawn = drawn_risk(page)
+    assert drawn and {i: levels[str(i)] for i in drawn} == {i: level for i, (level, _, _) in drawn.items()}
+    assert all(rgb == RISK_RGB[level] for level, _, rgb in drawn.values())
+    assert any(GRADE_RGB[grade] != RISK_RGB[level] for level, grade, _ in drawn.values())  # not the grade colours
+    legend = page.locator(".layers .layer-list").inner_text()
+    assert "红色：重大风险" in legend and "并非官方公式" in legend
+    screenshot(page, "command-risk")
+
+    # the card explains the level of a source: its points and the five factors
+    worst = api(page, "/app/risk?limit=1")["items"][0]
+    page.evaluate("(id) => window.hazmap.handle.card.show('hazard-sources', id)", worst["id"])
+    page.wait_for_selector(".card .risk .risk-level")
+    assert page.locator(".card .risk .risk-level").inner_text() == worst["level_label"]
+    assert page.locator(".card .risk-factors tr").evaluate_all("rows => rows.map((r) => r.dataset.factor)") == [
+        "grade",
+        "alarms",
+        "monitoring",
+        "hidden_dangers",
+        "inspections",
+    ]
+    assert page.locator(".card .risk small").inner_text() == f"{worst['points']} 分"
+
+    # a second-level alarm (25 points) on a source that is not red and has no open alarm moves its level
+    # (any score below 70 crosses a boundary with 25 more); the map follows
+    calm = {
+        item["id"]
+        for item in api(page, "/app/risk?level=orange,yellow,blue&limit=1000")["items"]
+        if next(f for f in item["factors"] if f["factor"] == "alarms")["points"] == 0
+    }
+    sensors = api(page, "/ogc/collections/sensors/items?f=json&kind=combustible_gas&filter=hihi IS NOT NULL&limit=1000")
+    sensor = next(s for s in sensors["features"] if s["properties"]["hazard_source_id"] in calm)
+    source = sensor["properties"]["hazard_source_id"]
+    server.shell(RAISE_ALARM.format(id=sensor["id"]))
+    moved = api(page, "/app/risk/levels")["levels"][str(source)]
+    assert moved != levels[str(source)]
+    page.wait_for_function(
+        "([id, level]) => window.hazmap.handle.map"
+        ".getFeatureState({source: 'hz', sourceLayer: 'hazard-sources', id}).risk === level",
+        arg=[source, moved],
+        timeout=15000,
+    )
+    page.click(".colour-by input[value=grade]")
+    page.wait_for_function("document.querySelector('#map').dataset.sourceColouring === 'grade'")
+    assert all(rgb == GRADE_RGB[grade] for _, grade, rgb in drawn_risk(page).values())
+    page.context.close()
+
+
+ADD_LAYOUT = """
+from django.contrib.gis.geos import LineString, Polygon
+from geo.models import Enterprise, LayoutFeature
+e = Enterprise.objects.filter(site__isnull=False).order_by("pk").first()
+x, y = e.site.centroid.coords
+d = 0.0002  # degrees: about 20 m
+def square(cx, cy, r):
+    return Polygon.from_bbox((cx - r, cy - r, cx + r, cy + r))
+
+LayoutFeature.objects.create(enterprise=e, kind="building", name="控制室", geometry=square(x - 2 * d, y, d))
+LayoutFeature.objects.create(enterprise=e, kind="tank", name="V-101", geometry=square(x + 2 * d, y, d / 2))
+road = LineString((x - 4 * d, y - 2 * d), (x + 4 * d, y - 2 * d))
+LayoutFeature.objects.create(enterprise=e, kind="road", name="一号路", geometry=road)
+LayoutFeature.objects.create(enterprise=e, kind="hazard_source", name="罐区", geometry=square(x + 2 * d, y, d))
+print(x, y)
+"""
+LAYOUT_DRAWN = """() => {
+  const drawn = {};
+  for (const f of window.hazmap.handle.map.queryRenderedFeatures({
+    layers: ['layout-features-fill', 'layout-features-line', 'layout-features-footprint'],
+  })) (drawn[f.layer.id] = drawn[f.layer.id] || new Set()).add(f.properties.kind);
+  return Object.fromEntries(Object.entries(drawn).map(([layer, kinds]) => [layer, [...kinds].sort()]));
+}"""
+
+
+def test_an_imported_general_layout_is_drawn_by_kind_with_its_legend(browser, server):
+    x, y = (float(v) for v in server.shell(ADD_LAYOUT).split()[-2:])
+    page = sign_in(browser, server, "park", "/")
+    jump(page, x, y, 17.5)
+    assert page.evaluate(LAYOUT_DRAWN) == {
+        "layout-features-fill": ["building", "tank"],  # areas filled
+        "layout-features-line": ["building", "road", "tank"],  # outlines and lines
+        "layout-features-footprint": ["hazard_source"],  # a dashed outline over the rest
+    }
+    legend = page.locator(".layers .layer-list").inner_text()
+    assert "总平面布置" in legend and "防火堤" in legend and "危险源边界" in legend
+    screenshot(page, "command-layout")
     page.context.close()

@@ -9,6 +9,16 @@ export const GRADE_COLORS: Record<number, string> = {
 };
 export const NOT_MAJOR = "#8a96a3";
 
+/** The risk levels (geo.risk: 重大 / 较大 / 一般 / 低), worst first, in the same four colours. */
+export const RISK_LEVELS = ["red", "orange", "yellow", "blue"] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+export const RISK_COLORS: Record<RiskLevel, string> = {
+  red: GRADE_COLORS[1],
+  orange: GRADE_COLORS[2],
+  yellow: GRADE_COLORS[3],
+  blue: GRADE_COLORS[4],
+};
+
 /** Sensor alarm states grouped as the legend shows them. */
 export const SENSOR_COLORS = {
   normal: "#23a455",
@@ -28,6 +38,16 @@ export const TARGET_COLOR = "#8e44ad";
 export const PERSON_COLOR = "#1f6feb";
 export const FENCE_COLOR = "#c2185b";
 export const TANK_COLOR = "#5c6f82";
+
+/** The features of an imported general layout (总平面布置图, layout-features) by kind. */
+export const LAYOUT_COLORS = {
+  building: "#c9b79c",
+  tank: "#97a6b5",
+  dike: "#8d6e4a",
+  road: "#a9b3bd",
+  fence: "#4a5560",
+  hazard_source: "#c0392b",
+} as const;
 
 /** The colour of a sensor in ``state`` (an ``alarm_state`` code). */
 export function sensorColor(state: string | null | undefined): string {

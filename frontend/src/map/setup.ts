@@ -7,6 +7,8 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import type { Item } from "../api";
 import { lang, onLangChange } from "../i18n";
 import type { LiveEvent } from "../live";
+import { session } from "../session";
+import { registerGcj02 } from "./basemap";
 import { SELECTION, TILES, buildStyle } from "./style";
 import type { TileJSON } from "../api";
 
@@ -46,11 +48,16 @@ function relabelControls(container: HTMLElement): void {
   }
 }
 
-/** A map of the `map` tileset in ``container``, fitted to the bounds of what the user sees. */
+/**
+ * A map of the `map` tileset in ``container``, fitted to the bounds of what the user sees, over the
+ * configured basemap if there is one (with its credit in the corner).
+ */
 export function createMap(container: HTMLElement, tiles: TileJSON, options: Partial<maplibregl.MapOptions> = {}): MapLibreMap {
+  const basemap = session().basemap;
+  if (basemap) registerGcj02(basemap);
   const map = new maplibregl.Map({
     container,
-    style: buildStyle(tiles),
+    style: buildStyle(tiles, basemap),
     bounds: tiles.bounds,
     fitBoundsOptions: { padding: 20 },
     maxZoom: 19,
@@ -61,6 +68,7 @@ export function createMap(container: HTMLElement, tiles: TileJSON, options: Part
     ...options,
   });
   map.touchZoomRotate.disableRotation();
+  if (basemap?.attribution) map.addControl(new maplibregl.AttributionControl({ compact: true }));
   onLangChange(() => relabelControls(container));
   return map;
 }

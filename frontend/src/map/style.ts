@@ -6,6 +6,9 @@
 // feature-state (set from the event stream), open alarms and personnel positions are GeoJSON
 // overlays kept current by the stream, so a changing value never reloads a tile. What is in alarm
 // pulses as HTML markers (setup.ts, Pulses), so the pulse never redraws the map.
+//
+// A configured basemap (Tianditu, any XYZ/WMTS URL; basemap.ts) is drawn between the background and
+// hazmap's layers; the layer switcher turns it off.
 
 import type {
   DataDrivenPropertyValueSpecification,
@@ -14,14 +17,17 @@ import type {
   StyleSpecification,
 } from "maplibre-gl";
 import type { TileJSON } from "../api";
+import { BASEMAP_LAYERS, basemapStyle, type Basemap } from "./basemap";
 import {
   ALARM_STATES,
   FAULT_STATES,
   FENCE_COLOR,
   GRADE_COLORS,
+  LAYOUT_COLORS,
   NOT_MAJOR,
   PERSON_COLOR,
   RESOURCE_COLOR,
+  RISK_COLORS,
   SENSOR_COLORS,
   TANK_COLOR,
   TARGET_COLOR,
@@ -33,6 +39,7 @@ export const TILES = "hz"; // the source of the `map` tileset
 export const ALARMS = "live-alarms"; // GeoJSON overlay: open alarms
 export const PERSONNEL = "live-personnel"; // GeoJSON overlay: personnel positions
 export const SELECTION = "selection"; // GeoJSON overlay: the selected feature's outline
+export const BACKGROUND = "#eef1f4"; // the offline background: what shows where no basemap is drawn
 const FONT = ["sans-serif"];
 
 
@@ -72,6 +79,42 @@ const gradeColor: ExpressionSpecification = [
   GRADE_COLORS[4],
   NOT_MAJOR,
 ];
+
+/** A hazard source's risk level is not in its tiles (it moves with alarms, sensors and time): the map keeps it
+ * as feature-state ``risk`` (risk.ts); grey until it is known. */
+const riskColor: ExpressionSpecification = [
+  "match",
+  ["coalesce", ["feature-state", "risk"], ""],
+  "red",
+  RISK_COLORS.red,
+  "orange",
+  RISK_COLORS.orange,
+  "yellow",
+  RISK_COLORS.yellow,
+  "blue",
+  RISK_COLORS.blue,
+  NOT_MAJOR,
+];
+
+/** What the hazard sources are coloured by: their GB 18218 grade or their risk level. */
+export type SourceColouring = "grade" | "risk";
+/** The layers of hazard sources and the colour property of each. */
+export const SOURCE_COLOUR_PAINT: Array<[string, "fill-color" | "line-color" | "circle-color"]> = [
+  ["hazard-sources-fill", "fill-color"],
+  ["hazard-sources-line", "line-color"],
+  ["hazard-sources-point", "circle-color"],
+];
+/** The colour expression of hazard sources coloured ``by``. */
+export function sourceColour(by: SourceColouring): ExpressionSpecification {
+  return by === "risk" ? riskColor : gradeColor;
+}
+
+const layoutColor: ExpressionSpecification = [
+  "match",
+  ["get", "kind"],
+  ...Object.entries(LAYOUT_COLORS).flat(),
+  "#8a96a3",
+] as unknown as ExpressionSpecification;
 
 const zoneColor: ExpressionSpecification = [
   "match",
@@ -131,7 +174,9 @@ export const LAYER_GROUPS: Record<string, string[]> = {
   "sensitive-targets": ["sensitive-targets-fill", "sensitive-targets-line", "sensitive-targets-label"],
   "consequence-zones": ["consequence-zones-fill", "consequence-zones-line"],
   enterprises: ["enterprises-fill", "enterprises-line", "enterprises-label"],
+  "layout-features": ["layout-features-fill", "layout-features-line", "layout-features-footprint"],
   regions: ["regions-fill", "regions-line", "regions-park-line"],
+  basemap: BASEMAP_LAYERS, // only when one is configured (basemap.ts)
 };
 
 /** The layers a click on the map can pick, top first, with the collection each shows. */
@@ -146,15 +191,18 @@ export const PICKABLE: Array<[string, string]> = [
   ["sensitive-targets-fill", "sensitive-targets"],
   ["consequence-zones-fill", "consequence-zones"],
   ["fences-line", "fences"],
+  ["layout-features-fill", "layout-features"],
+  ["layout-features-line", "layout-features"],
   ["enterprises-fill", "enterprises"],
 ];
 
-/** The style for the `map` tileset described by ``tiles`` (its TileJSON). */
-export function buildStyle(tiles: TileJSON): StyleSpecification {
+/** The style for the `map` tileset described by ``tiles`` (its TileJSON), over ``basemap`` when one is configured. */
+export function buildStyle(tiles: TileJSON, basemap: Basemap | null = null): StyleSpecification {
   const layerMinzoom = Object.fromEntries(tiles.vector_layers.map((layer) => [layer.id, layer.minzoom]));
   const from = (collection: string) => layerMinzoom[collection] ?? 0;
   const layers: LayerSpecification[] = [
-    { id: "background", type: "background", paint: { "background-color": "#eef1f4" } },
+    { id: "background", type: "background", paint: { "background-color": BACKGROUND } },
+    ...(basemap ? basemapStyle(basemap).layers : []),
     {
       id: "regions-fill",
       type: "fill",
@@ -215,6 +263,47 @@ export function buildStyle(tiles: TileJSON): StyleSpecification {
       "source-layer": "sensitive-targets",
       minzoom: from("sensitive-targets"),
       paint: { "line-color": TARGET_COLOR, "line-width": 1.2 },
+    },
+    // the general layout imported from a plant plan (plant_plans.vector): buildings and tanks filled, dikes,
+    // roads and fences as lines (a polygon's outline), a hazard source's footprint as a dashed outline
+    {
+      id: "layout-features-fill",
+      type: "fill",
+      source: TILES,
+      "source-layer": "layout-features",
+      minzoom: from("layout-features"),
+      filter: ["all", isArea, ["match", ["get", "kind"], ["building", "tank"], true, false]],
+      paint: { "fill-color": layoutColor, "fill-opacity": 0.6 },
+    },
+    {
+      id: "layout-features-line",
+      type: "line",
+      source: TILES,
+      "source-layer": "layout-features",
+      minzoom: from("layout-features"),
+      filter: ["!=", ["get", "kind"], "hazard_source"],
+      paint: {
+        "line-color": layoutColor,
+        "line-width": [
+          "interpolate",
+          ["linear"],
+          ["zoom"],
+          14,
+          ["match", ["get", "kind"], "road", 2, "dike", 1.5, "fence", 1, 0.6],
+          18,
+          ["match", ["get", "kind"], "road", 9, "dike", 2.5, "fence", 1.8, 1],
+        ],
+        "line-opacity": ["match", ["get", "kind"], "road", 0.7, 1],
+      },
+    },
+    {
+      id: "layout-features-footprint",
+      type: "line",
+      source: TILES,
+      "source-layer": "layout-features",
+      minzoom: from("layout-features"),
+      filter: ["==", ["get", "kind"], "hazard_source"],
+      paint: { "line-color": LAYOUT_COLORS.hazard_source, "line-width": 1.6, "line-dasharray": [4, 2] },
     },
     {
       id: "consequence-zones-fill",
@@ -371,6 +460,7 @@ export function buildStyle(tiles: TileJSON): StyleSpecification {
         maxzoom: tiles.maxzoom,
         ...(tiles.bounds ? { bounds: tiles.bounds } : {}),
       },
+      ...(basemap ? basemapStyle(basemap).sources : {}),
       [ALARMS]: { ...empty },
       [PERSONNEL]: { ...empty },
       [SELECTION]: { ...empty },

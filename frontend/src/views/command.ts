@@ -6,17 +6,22 @@ import type { Point } from "geojson";
 import { AlarmStore, alarmPanel, isActive } from "../alarms";
 import { tileJSON, type Item } from "../api";
 import { FeatureCard } from "../card";
+import { GeorefPanel } from "../georef";
+import { HandlingPanel } from "../handling";
 import { h } from "../dom";
 import { homeBounds } from "../home";
 import { mass, reading } from "../format";
 import { choice, onLangChange, t, type Key } from "../i18n";
 import { layersPanel } from "../layers-panel";
 import { LiveStream, type LiveEvent } from "../live";
+import type { RiskLevel } from "../map/colors";
 import { bounds } from "../map/geometry";
 import { loadAreaLabels } from "../map/labels";
 import { LiveMap, Pulses, createMap, select } from "../map/setup";
 import { ALARMS, PERSONNEL, PICKABLE, TILES } from "../map/style";
 import { PersonnelStore } from "../personnel";
+import { PlanOverlays, plansSection } from "../plans";
+import { RiskColours, levelLabel, sourceColouring } from "../risk";
 import { searchBox } from "../search";
 import { Simulator } from "../simulator";
 import type { Shell } from "../shell";
@@ -35,6 +40,8 @@ export interface CommandHandle {
   pulses: Pulses;
   card: FeatureCard;
   simulator: Simulator;
+  plans: PlanOverlays;
+  georef: GeorefPanel;
   /** Resolves when the map has drawn its first complete frame. */
   ready: Promise<void>;
 }
@@ -82,8 +89,11 @@ function hoverText(map: MapLibreMap, collection: string, feature: MapGeoJSONFeat
       const kg = live.inventory_kg ?? p.inventory_kg;
       return [p.name, p.substance_name, typeof kg === "number" ? mass(kg) : null].filter(Boolean).join(" · ");
     }
-    case "hazard-sources":
-      return `${p.name} · ${typeof p.grade === "number" ? t(`grade.${p.grade}` as Key) : t("grade.none")}`;
+    case "hazard-sources": {
+      const grade = typeof p.grade === "number" ? t(`grade.${p.grade}` as Key) : t("grade.none");
+      const level = live.risk as RiskLevel | undefined;
+      return [p.name, grade, sourceColouring() === "risk" && level ? levelLabel(level) : null].filter(Boolean).join(" · ");
+    }
     case "personnel":
       return String(p.holder ?? "");
     case "alarms":
@@ -121,14 +131,17 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
 
   const cardWidth = () => (card.element.hidden ? 60 : map.getContainer().clientWidth - card.element.offsetLeft + 24);
   const simulator = new Simulator(map, cardWidth);
+  const handling = new HandlingPanel();
   const card = new FeatureCard(
     (feature) => zoomTo(map, feature, card.element),
     () => {
       select(map, null);
       simulator.clear();
     },
-    (collection, feature) =>
-      collection === "equipment" && feature.properties.substance_name ? simulator.panel(feature) : null,
+    (collection, feature) => {
+      if (collection === "alarms") return handling.panel(feature);
+      return collection === "equipment" && feature.properties.substance_name ? simulator.panel(feature) : null;
+    },
   );
   const show = async (collection: string, id: number, known?: Item) => {
     const shown = card.current;
@@ -141,10 +154,23 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   const alarms = new AlarmStore();
   const panel = alarmPanel(alarms, (alarm) => {
     if (alarm.geometry) map.flyTo({ center: alarm.geometry.type === "Point" ? (alarm.geometry.coordinates as [number, number]) : map.getCenter(), zoom: Math.max(map.getZoom(), 16.5) });
-    const sensor = alarm.properties.sensor_id;
-    void show(typeof sensor === "number" ? "sensors" : "alarms", typeof sensor === "number" ? sensor : alarm.id);
+    void show("alarms", alarm.id); // the alarm's card: its sensor's live reading, and its handling
   });
-  const layers = layersPanel(map, tiles);
+  const risk = new RiskColours(map);
+  const layers = layersPanel(map, tiles, risk);
+  const plans = new PlanOverlays(map);
+  const georef = new GeorefPanel(map, plans);
+  mapArea.append(georef.element);
+  layers.append(
+    h(
+      "ul",
+      { class: "plan-layers" },
+      plansSection(plans, (plan) => {
+        card.close();
+        georef.open(plan);
+      }),
+    ),
+  );
   frame.main.prepend(layers);
   frame.main.append(panel.element);
   const start = home ?? tiles.bounds;
@@ -202,13 +228,16 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   live.on((events: LiveEvent[]) => {
     liveMap.apply(events);
     simulator.live(events);
+    handling.live(events);
     void alarms.apply(events);
     card.live(events);
+    risk.live(events);
     if (people.apply(events)) map.getSource<GeoJSONSource>(PERSONNEL)?.setData(people.geojson());
     if (events.some((e) => RELOAD_TILES.has(e.collection) && e.action !== "update")) reloadTiles();
   });
 
   map.on("click", (event) => {
+    if (georef.active) return georef.mapClick(event); // placing a control point, not picking a feature
     const hit = pick(map, event.point);
     if (hit) void show(hit[0], Number(hit[1].id));
   });
@@ -233,6 +262,8 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   const ready = new Promise<void>((resolve) => {
     map.once("load", () => {
       live.start();
+      risk.start();
+      void plans.load();
       void loadAreaLabels(map);
       alarms.load().catch((error: Error) => panel.fail(error.message));
       people
@@ -243,5 +274,5 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
     });
   });
   map.on("error", (event) => console.warn("hazmap map:", event.error?.message ?? event));
-  return { map, live, alarms, liveMap, pulses, card, simulator, ready };
+  return { map, live, alarms, liveMap, pulses, card, simulator, plans, georef, ready };
 }

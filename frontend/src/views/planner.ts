@@ -1,8 +1,9 @@
 // The planner view: what-if releases from a tank or at a point, compared side by side, exported as
-// GeoJSON and printed as a report with the map. Every run is the OGC API process `consequence`.
+// GeoJSON (here) or GeoPackage (written by the server, web/export.py) and printed as a report with the
+// map. Every run is the OGC API process `consequence`.
 
 import type { GeoJSONSource, Map as MapLibreMap } from "maplibre-gl";
-import { allItems, tileJSON, type Item } from "../api";
+import { allItems, postForFile, tileJSON, type Item } from "../api";
 import { KINDS, RELEASES, addZoneLayers, drawZones, simulate, weatherText, zoneList, type Consequence } from "../consequence";
 import { h, replace } from "../dom";
 import { distance } from "../format";
@@ -41,9 +42,9 @@ function options(select: HTMLSelectElement, values: readonly string[], label: (v
   replace(select, ...values.map((v) => h("option", { value: v, selected: v === chosen }, label(v))));
 }
 
-/** A file of ``text`` offered for download as ``name``. */
-function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** A file of ``content`` offered for download as ``name``. */
+function download(name: string, content: string | Blob, type: string): void {
+  const url = URL.createObjectURL(typeof content === "string" ? new Blob([content], { type }) : content);
   const link = h("a", { href: url, download: name });
   document.body.append(link);
   link.click();
@@ -255,6 +256,8 @@ export async function plannerView(frame: Shell): Promise<PlannerHandle> {
               " ",
               h("button", { type: "button", class: "link", onclick: () => exportGeoJSON(s) }, t("plan.export")),
               " ",
+              h("button", { type: "button", class: "link", onclick: () => void exportGeoPackage(s) }, t("plan.export.gpkg")),
+              " ",
               h("button", { type: "button", class: "link", onclick: () => ((scenarios = scenarios.filter((x) => x !== s)), scenarios.forEach((x, j) => (x.letter = LETTERS[j])), (shown = Math.min(shown, scenarios.length - 1)), show()) }, "×"),
             ),
           ),
@@ -270,9 +273,19 @@ export async function plannerView(frame: Shell): Promise<PlannerHandle> {
     renderReport(null);
   };
 
+  const fileName = (s: Scenario, extension: string) =>
+    `hazmap-${s.letter}-${s.result.substance.cas}-${s.result.computed_at.slice(0, 19).replace(/[:T]/g, "")}.${extension}`;
   const exportGeoJSON = (s: Scenario) => {
-    const name = `hazmap-${s.letter}-${s.result.substance.cas}-${s.result.computed_at.slice(0, 19).replace(/[:T]/g, "")}.geojson`;
-    download(name, JSON.stringify({ ...s.result, name: s.label, inputs: s.inputs }), "application/geo+json");
+    download(fileName(s, "geojson"), JSON.stringify({ ...s.result, name: s.label, inputs: s.inputs }), "application/geo+json");
+  };
+  /** The zones as a GeoPackage, one layer named after the scenario (the same document, written by the server). */
+  const exportGeoPackage = async (s: Scenario) => {
+    try {
+      const file = await postForFile("/app/export/geopackage", { ...s.result, name: `${t("plan.scenario")} ${s.letter} ${s.label}` });
+      download(fileName(s, "gpkg"), file, "application/geopackage+sqlite3");
+    } catch (error) {
+      message.textContent = t("plan.export.failed", { error: (error as Error).message });
+    }
   };
 
   const renderReport = (mapImage: string | null) => {

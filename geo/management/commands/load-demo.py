@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from geo.demo.generated import SCALES, SOURCE_TARGETS
 from geo.demo.loader import DEFAULT_SEED, DEMO_USERS, PASSWORD, DemoDataError, load
+from layers.signals import publish_bulk_load
 
 
 class Command(BaseCommand):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             report = load(scale=scale, seed=seed, replace=replace, progress=progress)
         except DemoDataError as error:
             raise CommandError(f"The demo data was not loaded (nothing was written): {error}") from None
+        publish_bulk_load()  # tile versions move and connected maps hear of it: the load sent no signals
         if verbosity < 1:
             return
         self.stdout.write(f"loaded the {scale} scale, seed {seed}, in {report.total_seconds:.1f} s:")

@@ -17,8 +17,9 @@ class Command(BaseCommand):
     help = (
         "Serve hazmap over HTTP with uvicorn. Collects static files and prepares reading partitions "
         "first. Host and port default to HAZMAP_HOST (127.0.0.1) and HAZMAP_PORT (8000). With HAZMAP_BROKER "
-        "set, gateways' messages are received from the broker; with --simulate (HAZMAP_SIMULATE), the "
-        "sensors are simulated and read by an embedded agent."
+        "set, gateways' messages are received from the broker (and child centres', with HAZMAP_CENTRE_REGION); "
+        "with HAZMAP_PARENT_KEY, this centre's changes are forwarded to its parent; with --simulate "
+        "(HAZMAP_SIMULATE), the sensors are simulated and read by an embedded agent."
     )
 
     def add_arguments(self, parser) -> None:
@@ -41,11 +42,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, workers: int, simulate: bool = False, **options) -> None:
         from acquisition import embedded
+        from hazmap import background
+        from hierarchy import running
 
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("maintain", verbosity=options["verbosity"])
         acquisition = embedded.start(simulate=simulate)
-        for note in acquisition.notes:
+        hierarchy = running.start()
+        clock = background.start()
+        for note in acquisition.notes + hierarchy.notes:
             self.stdout.write(note)
         # Everything alive now lives as long as the process: keep it out of the collector's full passes, which
         # otherwise stall what arrives by ~100 ms each (tests/bench/bench_positioning.py).
@@ -64,4 +69,6 @@ class Command(BaseCommand):
                 timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
             )
         finally:
+            clock.stop()
+            hierarchy.stop()
             acquisition.stop()
