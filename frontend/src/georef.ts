@@ -41,6 +41,8 @@ export class GeorefPanel {
   private zoom = 1;
   private writing = false;
   private fitting = 0; // the last PUT sent: older answers are dropped
+  // one image element per opened plan, kept across renders: a new one would be blank until it loads again
+  private image: HTMLImageElement | null = null;
 
   constructor(
     readonly map: MapLibreMap,
@@ -63,6 +65,7 @@ export class GeorefPanel {
     this.report = null;
     this.message = null;
     this.zoom = 1;
+    this.image = this.planImage(plan);
     this.element.hidden = false;
     this.render();
     // the map's centre moves to the part the panel leaves free, where the points are clicked
@@ -73,6 +76,7 @@ export class GeorefPanel {
 
   close(): void {
     this.plan = null;
+    this.image = null;
     this.element.hidden = true;
     this.map.setPadding({ top: 0, bottom: 0, left: 0, right: 0 });
     this.removePreview();
@@ -217,16 +221,9 @@ export class GeorefPanel {
     }
   }
 
-  private imageArea(plan: Plan): HTMLElement {
+  /** The plan's image; a click on it is the plan pixel of the next point. */
+  private planImage(plan: Plan): HTMLImageElement {
     const image = h("img", { src: plan.image, alt: plan.name, draggable: "false" });
-    const marks = h("div", { class: "georef-marks" });
-    const mark = (col: number, row: number, label: string, kind: string) =>
-      h("span", { class: `georef-mark ${kind}`, style: `left:${(col / plan.width) * 100}%;top:${(row / plan.height) * 100}%` }, label);
-    replace(
-      marks,
-      ...this.points.map((p, i) => mark(p.col, p.row, String(i + 1), "placed")),
-      this.pending ? mark(this.pending.col, this.pending.row, "+", "pending") : null,
-    );
     image.addEventListener("click", (event) => {
       // the image's pixel under the click, at the plan's own resolution (the image shown is reduced)
       const col = (event.offsetX / image.clientWidth) * plan.width;
@@ -235,7 +232,25 @@ export class GeorefPanel {
       this.message = null;
       this.render();
     });
-    const holder = h("div", { class: "georef-holder", style: `width:${this.zoom * 100}%` }, image, marks);
+    return image;
+  }
+
+  private imageArea(plan: Plan): HTMLElement {
+    const marks = h("div", { class: "georef-marks" });
+    const mark = (col: number, row: number, label: string, kind: string) =>
+      h("span", { class: `georef-mark ${kind}`, style: `left:${(col / plan.width) * 100}%;top:${(row / plan.height) * 100}%` }, label);
+    replace(
+      marks,
+      ...this.points.map((p, i) => mark(p.col, p.row, String(i + 1), "placed")),
+      this.pending ? mark(this.pending.col, this.pending.row, "+", "pending") : null,
+    );
+    // the holder keeps the plan's proportions before its image has loaded
+    const holder = h(
+      "div",
+      { class: "georef-holder", style: `width:${this.zoom * 100}%;aspect-ratio:${plan.width}/${plan.height}` },
+      this.image,
+      marks,
+    );
     return h("div", { class: "georef-image" }, holder);
   }
 

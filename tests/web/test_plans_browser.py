@@ -25,6 +25,7 @@ WIDE = {"width": 1600, "height": 900}  # room for the map beside the layers, ala
 def click_plan(page, fx: float, fy: float) -> None:
     """Click the plan's image at these fractions of its size."""
     image = page.locator(".georef-image img")
+    page.wait_for_function("document.querySelector('.georef-image img').complete")
     box = image.bounding_box()
     page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
 
