@@ -14,11 +14,12 @@ export interface Items {
   links?: Array<{ rel: string; href: string }>;
 }
 
-/** An error the server answered with: its status and the message of its OGC exception body. */
+/** An error the server answered with: its status, the message of its OGC exception body and that body. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -45,13 +46,14 @@ async function answer<T>(response: Response): Promise<T> {
   if (response.status === 401) throw new ApiError(401, t("error.signin"));
   if (!response.ok) {
     let description = `HTTP ${response.status}`;
+    let body: Record<string, unknown> | undefined;
     try {
-      const body = (await response.json()) as { description?: string };
-      if (body.description) description = body.description;
+      body = (await response.json()) as Record<string, unknown>;
+      if (typeof body.description === "string" && body.description) description = body.description;
     } catch {
       // not JSON: keep the status
     }
-    throw new ApiError(response.status, description);
+    throw new ApiError(response.status, description, body);
   }
   return (await response.json()) as T;
 }

@@ -143,14 +143,26 @@ async function enterprisesInView(map: MapLibreMap): Promise<Array<{ id: number; 
   return found.features.map((f) => ({ id: f.id, name: String(f.properties.name ?? f.id) }));
 }
 
+/** The enterprise a plan is for, to choose among ``enterprisesInView``; ``status`` says why there is none. */
+export function enterpriseChoice(map: MapLibreMap, status: HTMLElement): HTMLSelectElement {
+  const enterprise = h("select", { name: "enterprise", required: true });
+  enterprisesInView(map)
+    .then((list) => {
+      replace(enterprise, ...list.map((e) => h("option", { value: e.id }, e.name)));
+      if (list.length === 0) status.textContent = t("plans.upload.no-enterprise");
+    })
+    .catch((error: Error) => (status.textContent = error.message));
+  return enterprise;
+}
+
 /** The upload form: a file (PNG, JPEG, TIFF or PDF, the page of a PDF), its name and enterprise. */
 function uploadForm(map: MapLibreMap, done: (plan: Plan) => void, cancel: () => void): HTMLElement {
   const file = h("input", { type: "file", name: "file", required: true, accept: ".png,.jpg,.jpeg,.tif,.tiff,.pdf" });
   const name = h("input", { type: "text", name: "name", maxlength: 200, placeholder: t("plans.upload.name-hint") });
-  const enterprise = h("select", { name: "enterprise", required: true });
+  const status = h("p", { class: "plans-status", role: "status" });
+  const enterprise = enterpriseChoice(map, status);
   const page = h("input", { type: "number", name: "page", min: 1, value: 1 });
   const pageRow = h("label", { hidden: true }, t("plans.upload.page"), page);
-  const status = h("p", { class: "plans-status", role: "status" });
   const submit = h("button", { type: "submit", class: "primary" }, t("plans.upload.submit"));
   const form = h(
     "form",
@@ -167,12 +179,6 @@ function uploadForm(map: MapLibreMap, done: (plan: Plan) => void, cancel: () => 
     pageRow.hidden = !chosen?.name.toLowerCase().endsWith(".pdf");
     if (chosen && !name.value) name.value = chosen.name.replace(/\.[^.]+$/, "");
   });
-  enterprisesInView(map)
-    .then((list) => {
-      replace(enterprise, ...list.map((e) => h("option", { value: e.id }, e.name)));
-      if (list.length === 0) status.textContent = t("plans.upload.no-enterprise");
-    })
-    .catch((error: Error) => (status.textContent = error.message));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const chosen = file.files?.[0];
@@ -198,13 +204,15 @@ function uploadForm(map: MapLibreMap, done: (plan: Plan) => void, cancel: () => 
   return form;
 }
 
-/** The plans entry of the layers panel: each plan with its switch, opacity and actions, and the upload. */
-export function plansSection(overlays: PlanOverlays, georeference: (plan: Plan) => void): HTMLElement {
+/** The plans entry of the layers panel: each plan with its switch, opacity and actions, the upload, and the
+ * import of a vector plan (``importVector`` opens its panel). */
+export function plansSection(overlays: PlanOverlays, georeference: (plan: Plan) => void, importVector: () => void): HTMLElement {
   const list = h("ul", { class: "plan-list" });
   const heading = h("span", { class: "layer-name" });
   const add = h("button", { type: "button", class: "link plans-add" });
+  const vector = h("button", { type: "button", class: "link plans-import-vector", onclick: importVector });
   const slot = h("div", {});
-  const element = h("li", { class: "plans" }, h("div", { class: "plans-head" }, heading, add), list, slot);
+  const element = h("li", { class: "plans" }, h("div", { class: "plans-head" }, heading, add), list, slot, vector);
   let uploading = false;
 
   const row = (plan: Plan): HTMLElement => {
@@ -246,6 +254,7 @@ export function plansSection(overlays: PlanOverlays, georeference: (plan: Plan) 
     heading.textContent = t("plans.title");
     add.textContent = t("plans.upload");
     add.hidden = uploading;
+    vector.textContent = t("plans.import-vector");
     if (overlays.error) replace(list, h("li", { class: "muted" }, overlays.error));
     else if (overlays.plans.length === 0) replace(list, h("li", { class: "muted" }, t("plans.none")));
     else replace(list, ...overlays.plans.map(row));

@@ -1,6 +1,7 @@
 """Site plans in the command view, in Chromium: an enterprise operator uploads a plan, places it by clicking
 points on the plan and on the map, reads the residuals, sees it placed, writes its layer and sets its
-opacity, in the interface's default language (Chinese); what the map holds is read back from MapLibre.
+opacity; and imports a CAD plan into the enterprise's layout, checks its mapping, and undoes it; in the
+interface's default language (Chinese); what the map holds is read back from MapLibre.
 
 The plan is the dotted test plan of ``tests.plant_plans.raster_plans`` (1000 × 700 px, 2 m per pixel,
 rotated 20°), whose true place is known: the map is clicked where the truth puts each chosen pixel, so the
@@ -11,8 +12,12 @@ from __future__ import annotations
 
 import math
 
+import pyproj
 import pytest
+import shapely
+import shapely.geometry
 
+from tests.plant_plans.plans import write_dxf
 from tests.plant_plans.raster_plans import make_plan
 from tests.web.test_browser import api, browser, screenshot, server, sign_in  # noqa: F401 (fixtures)
 
@@ -161,4 +166,134 @@ def test_a_file_that_is_not_a_plan_is_refused_in_the_form_with_the_server_reason
     message = page.locator(".plans-status").inner_text()
     assert "PNG" in message and page.locator(".georef").is_hidden()
     assert all(p["original_name"] != "notes.png" for p in api(page, "/app/plans")["plans"])  # nothing kept
+    page.context.close()
+
+
+def site_centre(page) -> tuple[int, float, float]:
+    """The signed-in enterprise account's enterprise: its id and the centre (lon, lat) of its site."""
+    enterprise = page.evaluate("JSON.parse(document.getElementById('hazmap-session').textContent).user.enterprise")
+    site = api(page, f"/ogc/collections/enterprises/items/{enterprise['id']}?f=json")
+    centre = shapely.geometry.shape(site["geometry"]).centroid
+    return enterprise["id"], centre.x, centre.y
+
+
+def around(lon: float, lat: float):
+    """A function of metres east and north of (lon, lat) giving the longitude and latitude there."""
+    local = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m")
+    to_lonlat = pyproj.Transformer.from_crs(local, 4326, always_xy=True)
+    return lambda x_m, y_m: to_lonlat.transform(x_m, y_m)
+
+
+def test_an_operator_imports_a_cad_plan_checks_its_mapping_imports_it_and_undoes_it(browser, server, tmp_path):  # noqa: F811
+    page = sign_in(browser, server, "operator", "/", viewport=WIDE)
+    enterprise_id, lon, lat = site_centre(page)
+    at = around(lon, lat)
+
+    def ring(x_m: float, y_m: float, radius_m: float) -> shapely.LineString:  # a tank as CAD draws it
+        points = [
+            at(x_m + radius_m * math.cos(a / 12 * math.pi), y_m + radius_m * math.sin(a / 12 * math.pi))
+            for a in range(24)
+        ]
+        return shapely.LineString([*points, points[0]])
+
+    building = shapely.Polygon([at(x, y) for x, y in ((20, -40), (50, -40), (50, -20), (20, -20), (20, -40))])
+    entities = [
+        ("TANKS", ring(-30, 20, 6)),
+        ("TANKS", ring(-10, 20, 6)),
+        ("TANKS", ring(5000, 0, 6)),  # drawn 5 km away: outside the site, it cannot be imported
+        ("BUILDINGS", building),
+        ("ROADS", shapely.LineString([at(-60, 0), at(60, 0)])),
+        ("DIM", shapely.Point(at(0, 0))),  # a dimension point no rule takes
+    ]
+    path = write_dxf(tmp_path / "总平面布置图.dxf", entities, 4549)  # CGCS2000 3° Gauss–Krüger, CM 120°E
+
+    page.click(".plans .plans-import-vector")
+    page.wait_for_selector(".vector-import:not([hidden]) .vector-upload")
+    page.set_input_files(".vector-upload input[type=file]", str(path))
+    page.fill(".vector-upload input[name=crs]", "EPSG:4549")
+    page.click(".vector-upload button[type=submit]")
+    page.wait_for_selector(".vector-layers tbody tr")
+    assert page.locator(".vector-layers tbody tr").inner_text().split("\t")[:2] == ["entities", "6"]
+    # the rules the DXF layers' names suggest: tanks, the building and the road; the dimension layer none
+    rules = page.locator(".vector-rule")
+    assert rules.count() == 3
+    suggested = {
+        rules.nth(i).locator(".vector-values input:checked").get_attribute("value"): (
+            rules.nth(i).locator("select[name=kind]").input_value(),
+            rules.nth(i).locator("select[name=name]").input_value(),
+        )
+        for i in range(3)
+    }
+    assert suggested == {
+        "TANKS": ("tank", "EntityHandle"),
+        "BUILDINGS": ("building", "EntityHandle"),
+        "ROADS": ("road", "EntityHandle"),
+    }
+    assert page.locator(".vector-import-write").is_disabled()  # nothing is imported before a check
+
+    # the check refuses the tank drawn far away, with its reason, and writes nothing
+    page.click(".vector-dry-run")
+    page.wait_for_selector(".vector-import .georef-message[data-error=true]")
+    assert "1 个要素不能导入" in page.locator(".vector-import .georef-message").inner_text()
+    assert page.locator(".vector-rejected li").count() == 1
+    assert page.locator(".vector-import-write").is_disabled()
+
+    # skipping it, the check counts what the import would write and draws a sample on the map
+    page.check(".vector-skip input")
+    page.click(".vector-dry-run")
+    page.wait_for_function("!document.querySelector('.vector-import-write').disabled")
+    figures = dict(
+        zip(
+            page.locator(".vector-check dt").all_inner_texts(),
+            (int(v) for v in page.locator(".vector-check dd").all_inner_texts()),
+            strict=True,
+        )
+    )
+    assert figures == {"读取": 6, "未对应": 1, "将导入": 4, "不能导入": 1, "已修复几何": 0, "关联到设备或危险源": 0}
+    assert (
+        page.evaluate("window.hazmap.handle.map.getSource('vector-import-preview').serialize().data.features.length")
+        == 4
+    )
+    screenshot(page, "command-vector-check")
+
+    with page.expect_response(lambda r: r.url.endswith("/import") and r.request.method == "POST") as posted:
+        page.click(".vector-import-write")
+    assert posted.value.status == 201
+    imported = posted.value.json()["import"]
+    page.wait_for_selector(f".vector-imports li[data-import='{imported['id']}'] .vector-undo")
+    assert page.locator(".vector-import .georef-message").inner_text() == "已导入 4 个要素，见图层“总平面布置”。"
+    assert page.evaluate("window.hazmap.handle.map.getSource('vector-import-preview')") is None
+
+    # the features are the enterprise's layout, where they were drawn, and on the map
+    stored = api(page, f"/ogc/collections/layout-features/items?f=json&plan_import_id={imported['id']}&limit=100")
+    assert sorted(f["properties"]["kind"] for f in stored["features"]) == ["building", "road", "tank", "tank"]
+    assert {f["properties"]["enterprise_id"] for f in stored["features"]} == {enterprise_id}
+    tanks = sorted(
+        shapely.geometry.shape(f["geometry"]).centroid.x
+        for f in stored["features"]
+        if f["properties"]["kind"] == "tank"
+    )
+    for found, x_m in zip(tanks, (-30, -10), strict=True):
+        assert abs(found - at(x_m, 20)[0]) * 111_320 * math.cos(math.radians(lat)) < 0.05  # metres
+    ids = sorted(f["id"] for f in stored["features"])
+    page.evaluate("([lon, lat]) => window.hazmap.handle.map.jumpTo({center: [lon, lat], zoom: 17})", [lon, lat])
+    page.wait_for_function(
+        """(ids) => {
+          const map = window.hazmap.handle.map;
+          const drawn = map.queryRenderedFeatures({layers: ['layout-features-fill', 'layout-features-line']});
+          const seen = new Set(drawn.map((f) => f.id));
+          return ids.every((id) => seen.has(id));
+        }""",
+        arg=ids,
+        timeout=20000,
+    )
+
+    # undoing it, after a confirmation, deletes them
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f".vector-imports li[data-import='{imported['id']}'] .vector-undo")
+    page.wait_for_function("document.querySelector('.vector-import .georef-message')?.textContent.startsWith('已撤销')")
+    assert page.locator(".vector-import .georef-message").inner_text() == "已撤销：删除 4 个要素。"
+    page.wait_for_selector(f".vector-imports li[data-import='{imported['id']}'] small.muted")
+    assert api(page, f"/ogc/collections/layout-features/items?f=json&plan_import_id={imported['id']}")["features"] == []
+    screenshot(page, "command-vector-import")
     page.context.close()

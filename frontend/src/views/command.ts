@@ -21,6 +21,7 @@ import { LiveMap, Pulses, createMap, select } from "../map/setup";
 import { ALARMS, PERSONNEL, PICKABLE, TILES } from "../map/style";
 import { PersonnelStore } from "../personnel";
 import { PlanOverlays, plansSection } from "../plans";
+import { VectorImportPanel } from "../vector-import";
 import { RiskColours, levelLabel, sourceColouring } from "../risk";
 import { searchBox } from "../search";
 import { Simulator } from "../simulator";
@@ -29,7 +30,7 @@ import type { Shell } from "../shell";
 /** Collections whose changes the command view follows live. */
 const FOLLOWED = ["sensors", "equipment", "alarms", "personnel", "consequence-zones", "fences", "hazard-sources"];
 /** Collections whose features come and go or change shape: the tiles are asked for again (rarely). */
-const RELOAD_TILES = new Set(["consequence-zones", "fences", "hazard-sources"]);
+const RELOAD_TILES = new Set(["consequence-zones", "fences", "hazard-sources", "layout-features"]);
 const RELOAD_EVERY_MS = 5000;
 
 export interface CommandHandle {
@@ -42,6 +43,7 @@ export interface CommandHandle {
   simulator: Simulator;
   plans: PlanOverlays;
   georef: GeorefPanel;
+  vectorImport: VectorImportPanel;
   /** Resolves when the map has drawn its first complete frame. */
   ready: Promise<void>;
 }
@@ -160,15 +162,25 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
   const layers = layersPanel(map, tiles, risk);
   const plans = new PlanOverlays(map);
   const georef = new GeorefPanel(map, plans);
-  mapArea.append(georef.element);
+  const vectorImport = new VectorImportPanel(map);
+  mapArea.append(georef.element, vectorImport.element);
   layers.append(
     h(
       "ul",
       { class: "plan-layers" },
-      plansSection(plans, (plan) => {
-        card.close();
-        georef.open(plan);
-      }),
+      plansSection(
+        plans,
+        (plan) => {
+          card.close();
+          vectorImport.close();
+          georef.open(plan);
+        },
+        () => {
+          card.close();
+          georef.close();
+          vectorImport.show();
+        },
+      ),
     ),
   );
   frame.main.prepend(layers);
@@ -274,5 +286,5 @@ export async function commandView(frame: Shell): Promise<CommandHandle> {
     });
   });
   map.on("error", (event) => console.warn("hazmap map:", event.error?.message ?? event));
-  return { map, live, alarms, liveMap, pulses, card, simulator, plans, georef, ready };
+  return { map, live, alarms, liveMap, pulses, card, simulator, plans, georef, vectorImport, ready };
 }
