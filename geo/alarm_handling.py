@@ -51,6 +51,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -448,26 +449,39 @@ def announce_new(now: dt.datetime, batch: int = 500) -> CheckResult:
     return result
 
 
-def _overdue_filter(now: dt.datetime) -> Q:
-    """Open alarms whose next step's deadline has passed and has not yet reached the top of its region's chain,
-    in one condition per level and state."""
+# Each open state, as a condition, and the step an alarm in it waits for (``next_step`` in SQL).
+WAITING: tuple[tuple[Q, str], ...] = (
+    (Q(state=State.NEW), "see"),
+    (Q(state=State.SEEN), "verify"),
+    (Q(state=State.VERIFIED, finding=Alarm.Finding.REAL), "apply_plan"),
+    (Q(state=State.VERIFIED) & ~Q(finding=Alarm.Finding.REAL), "report"),
+    (Q(state=State.PLAN_APPLIED), "report"),
+    (Q(state=State.REPORTED), "close"),
+)
+
+
+def overdue(now: dt.datetime, unless: Callable[[str], Q] | None = None) -> Q:
+    """Open alarms whose next step's deadline has passed by ``now``, in one condition per level and state;
+    ``unless(step)``, when given, leaves out the alarms waiting for ``step`` that it holds."""
     condition = Q(pk__in=[])
-    waiting = [
-        (Q(state=State.NEW), "see"),
-        (Q(state=State.SEEN), "verify"),
-        (Q(state=State.VERIFIED, finding=Alarm.Finding.REAL), "apply_plan"),
-        (Q(state=State.VERIFIED) & ~Q(finding=Alarm.Finding.REAL), "report"),
-        (Q(state=State.PLAN_APPLIED), "report"),
-        (Q(state=State.REPORTED), "close"),
-    ]
-    for state, step in waiting:
-        at_the_top = AlarmHandling.objects.filter(
-            alarm=OuterRef("pk"), step=AlarmHandling.Step.ESCALATE, overdue_step=step, region__parent__isnull=True
-        )
+    for state, step in WAITING:
+        waiting = state if unless is None else state & ~unless(step)
         for level, limits in settings.HAZMAP_ALARM_LIMITS.items():
             cutoff = now - dt.timedelta(seconds=limits[step])
-            condition |= Q(level=level, started_at__lte=cutoff) & state & ~Exists(at_the_top)
+            condition |= Q(level=level, started_at__lte=cutoff) & waiting
     return condition
+
+
+def _overdue_filter(now: dt.datetime) -> Q:
+    """Open alarms whose next step's deadline has passed and has not yet reached the top of its region's chain."""
+
+    def at_the_top(step: str) -> Q:
+        escalated = AlarmHandling.objects.filter(
+            alarm=OuterRef("pk"), step=AlarmHandling.Step.ESCALATE, overdue_step=step, region__parent__isnull=True
+        )
+        return Q(Exists(escalated))
+
+    return overdue(now, unless=at_the_top)
 
 
 def escalations_due(alarm: Alarm, now: dt.datetime) -> int:

@@ -202,6 +202,9 @@ HAZMAP_ALARM_LIMITS = {
 HAZMAP_ALARM_CHECK_INTERVAL_S = env_int("HAZMAP_ALARM_CHECK_INTERVAL_S", 10, minimum=1)
 # Alarms that started longer ago are neither announced nor escalated (history loaded or delivered late).
 HAZMAP_ALARM_HORIZON_DAYS = env_int("HAZMAP_ALARM_HORIZON_DAYS", 30, minimum=1)
+# --- hierarchy of centres (hierarchy/conf.py reads the rest from the environment) ------------------
+# Seconds between two summaries of this centre's region for its parent (hierarchy.summary).
+HAZMAP_HIERARCHY_SUMMARY_INTERVAL_S = env_int("HAZMAP_HIERARCHY_SUMMARY_INTERVAL_S", 3600, minimum=60)
 # --- site plans (plant_plans): limits of an uploaded plan, and the resolution a PDF page is rendered at ---
 HAZMAP_PLAN_MAX_MB = env_int("HAZMAP_PLAN_MAX_MB", 200, minimum=1)
 HAZMAP_PLAN_MAX_MPX = env_int("HAZMAP_PLAN_MAX_MPX", 120, minimum=1)

@@ -17,6 +17,10 @@ HAZMAP_CENTRE_KEY           (acquisition's)                      this centre's S
                                                                  and the messages to its parent
 ==========================  ===================================  ==============================================
 
+HAZMAP_HIERARCHY_SUMMARY_INTERVAL_S (default 3600, at least 60), the seconds between two summaries of the
+centre's region sent to its parent (``hierarchy.summary``), is read with the other intervals in
+``hazmap.settings``.
+
 The centre's level is not a setting of its own: it is the level of its region (a county centre has
 a county's code), so the two cannot disagree.
 """

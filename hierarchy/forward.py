@@ -110,7 +110,10 @@ def deleted(sender: type[Model], instance: Model, using: str = "default", **_kwa
 
 def resync() -> dict[str, int]:
     """Queue every forwarded row of this centre's region as it is stored (after a parent is first set, or lost
-    what it had); how many of each kind. Sending them again changes nothing where the parent has them."""
+    what it had; of summaries the latest of each centre, ``Kind.to_resync``), then a new summary of the region
+    (``hierarchy.summary``); how many of each kind. Sending them again changes nothing where the parent has them."""
+    from hierarchy.summary import summarise
+
     own = own_path()
     counts = {}
     with transaction.atomic():
@@ -119,9 +122,11 @@ def resync() -> dict[str, int]:
             lookup = getattr(kind.model, "scope_region", "")
             if lookup and own:
                 rows = rows.filter(**{f"{lookup}__startswith": own})
-            batch = [queued(kind, row, UPSERT) for row in rows.iterator(chunk_size=1000)]
+            batch = [queued(kind, row, UPSERT) for row in kind.to_resync(rows).iterator(chunk_size=1000)]
             Forward.objects.bulk_create(batch, batch_size=500)
             counts[kind.name] = len(batch)
+        if summarise() is not None:  # queued by its post_save
+            counts["summary"] += 1
     return counts
 
 

@@ -19,7 +19,8 @@ adopted, not doubled), else it is created. Applying a change again changes nothi
 
 Each kind is one ``Kind`` subclass: its model, the foreign keys and the kinds they refer to, the
 fields that stay home, how to find a row by its natural key, and its rules at the parent. Adding a
-kind (the registry's history steps, alarm handling records, summaries) is one subclass in ``KINDS``.
+kind (the registry's history steps, alarm handling records) is one subclass in ``KINDS``; the
+centres' periodic summaries (``hierarchy.summary``) are one (``SummaryKind``).
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from typing import Any
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import JSONField, Model
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import JSONField, Model, QuerySet
+from django.utils import timezone
 
 from geo.audit import Refused
-from geo.models import Alarm, AuditEntry, Enterprise, Equipment, HazardSource, Region, Replica, Substance
+from geo.models import Alarm, AuditEntry, Enterprise, Equipment, HazardSource, Region, Replica, Substance, Summary
 
 UPSERT, DELETE = "upsert", "delete"
 
@@ -147,6 +149,10 @@ class Kind:
         if op == UPSERT:
             change["data"] = self.dump(row)
         return change
+
+    def to_resync(self, rows: QuerySet) -> QuerySet:
+        """Which of ``rows`` (this centre's region's) a resync queues again: all of them."""
+        return rows
 
     def stored(self, pk: int) -> Model | None:
         """The row as stored now, with what its key and references need."""
@@ -361,9 +367,72 @@ class AuditKind(Kind):
         return None  # nor deleted
 
 
+class SummaryKind(Kind):
+    """A centre's summary of its region (``hierarchy.summary``), only ever added: known by the centre that made
+    it and its time (``period_end``), so it is stored once however often it arrives, by whichever child.
+
+    Its region must lie in the sending child's; ``received_from`` and ``received_at`` are the receiving
+    centre's own (the child it came from, when). A summary of the wrong form is refused with what is wrong.
+    """
+
+    name = "summary"
+    model = Summary
+    refs = {"region": "region"}
+    home = ("received_from", "received_at")
+    related = ("region",)
+
+    TEXTS = ("centre", "period_start", "period_end")
+
+    def key(self, row: Summary) -> dict:
+        return {"centre": row.centre, "period_end": row.period_end.isoformat()}
+
+    def find(self, key: dict) -> Summary | None:
+        end = load_value(Summary._meta.get_field("period_end"), key.get("period_end"))
+        return Summary.objects.filter(centre=key.get("centre"), period_end=end).first()
+
+    def check_form(self, change: dict) -> None:
+        """``ValidationError`` unless the change's data has the types of a summary and its key is the data's."""
+        data = change["data"]
+        for name in self.TEXTS:
+            if not isinstance(data.get(name), str) or not data[name]:
+                raise ValidationError(f"a summary's {name} must be a non-empty text, not {data.get(name)!r}")
+        region = data.get("region")
+        if not isinstance(region, dict) or not isinstance(region.get("code"), str):
+            raise ValidationError(f'a summary\'s region must be {{"code": …}}, not {region!r}')
+        if change.get("key") != {"centre": data["centre"], "period_end": data["period_end"]}:
+            raise ValidationError(f"a summary's key {change.get('key')!r} is not its centre and period_end")
+
+    def to_resync(self, rows: QuerySet) -> QuerySet:
+        """The latest summary of each centre only: the history a parent lacks is not sent again (a province's
+        children's hourly summaries are near a million rows a year); a new summary follows (``forward.resync``)."""
+        return rows.latest_of_each_centre()
+
+    def upsert(self, sender: Sender, change: dict, replica: Replica | None) -> Model:
+        self.check_form(change)
+        known = self.local(change, replica)
+        if known is not None:
+            return known  # summaries are never changed
+        summary = Summary(received_from=sender.code, received_at=timezone.now())
+        self.assign(summary, change["data"], sender)
+        self.check_region(sender, summary, f"summary {describe(change['key'])}")
+        summary.save()
+        return summary
+
+    def delete(self, sender: Sender, change: dict, replica: Replica | None) -> None:
+        return None  # nor deleted
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
-    for kind in (SubstanceKind(), EnterpriseKind(), HazardSourceKind(), EquipmentKind(), AlarmKind(), AuditKind())
+    for kind in (
+        SubstanceKind(),
+        EnterpriseKind(),
+        HazardSourceKind(),
+        EquipmentKind(),
+        AlarmKind(),
+        AuditKind(),
+        SummaryKind(),
+    )
 }
 BY_MODEL: dict[type[Model], Kind] = {kind.model: kind for kind in KINDS.values()}
 KIND_OF_LABEL = {kind.model._meta.label_lower: kind.name for kind in KINDS.values()}

@@ -5,7 +5,8 @@
 - with HAZMAP_BROKER and HAZMAP_CENTRE_REGION set, the centre listens for its child centres on
   ``{HAZMAP_MQTT_PREFIX}/child-up/+`` (MQTT client id ``hazmap-parent-{HAZMAP_CENTRE_CODE}``);
 - with HAZMAP_PARENT_KEY set, it forwards its queued changes to its parent and answers the parent's
-  live requests (client id ``hazmap-child-{HAZMAP_CENTRE_CODE}``).
+  live requests (client id ``hazmap-child-{HAZMAP_CENTRE_CODE}``), and makes the summary of its region
+  every HAZMAP_HIERARCHY_SUMMARY_INTERVAL_S (``hierarchy.summary``), queued with the changes.
 
 Run it in one process per database: the forwarder numbers the queue for sending.
 """
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 class Running:
     listener: object | None = None
     forwarder: object | None = None
+    summaries: object | None = None
     notes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
+        if self.summaries is not None:
+            self.summaries.stop()
         if self.forwarder is not None:
             self.forwarder.stop()
         if self.listener is not None:
@@ -51,11 +55,16 @@ def start(listen: bool = True, forward: bool = True) -> Running:
         )
     parent = conf.parent()
     if forward and parent is not None:
+        from django.conf import settings
+
         from hierarchy.forward import Forwarder
+        from hierarchy.summary import SummaryClock
 
         running.forwarder = Forwarder(parent, keys.centre_key()).start()
+        running.summaries = SummaryClock().start()
         running.notes.append(
             f"hierarchy: changes of region {parent.region} are forwarded to the parent on "
-            f"mqtt://{parent.broker.host}:{parent.broker.port} as {parent.code}"
+            f"mqtt://{parent.broker.host}:{parent.broker.port} as {parent.code}, with a summary of the region "
+            f"every {settings.HAZMAP_HIERARCHY_SUMMARY_INTERVAL_S} s"
         )
     return running

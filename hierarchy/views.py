@@ -1,9 +1,14 @@
-"""The parent's endpoint for a child centre's live readings: ``GET /app/hazard-sources/{id}/live``.
+"""The parent's endpoints: a child centre's live readings, and the summaries of the centres below.
 
-The hazard source must be in the user's scope and the user's role one that watches live values
-(regulator, emergency commander, inspector; a superuser too). The child centre asked is the active
-one whose region holds the source (the deepest, when children nest). Every opening is recorded in
-the audit log (``hierarchy.live``), and so is every refusal of the role.
+``GET /app/hazard-sources/{id}/live``: the hazard source must be in the user's scope and the user's role
+one that watches live values (regulator, emergency commander, inspector; a superuser too). The child
+centre asked is the active one whose region holds the source (the deepest, when children nest). Every
+opening is recorded in the audit log (``hierarchy.live``), and so is every refusal of the role.
+
+``GET /app/hierarchy/summaries``: the latest summary of each centre below this one whose region is in
+the user's scope (``hierarchy.summary``), with its time and how old it is; ``GET
+/app/hierarchy/summaries/{centre}?limit=N``: one centre's summaries, newest first (the history). An
+enterprise's operators see none (figures of a whole region).
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from acquisition.models import Gateway
 from geo.audit import Refused, record, record_refusal
 from geo.models import HazardSource, User
 from geo.scope import ancestor_paths, scoped
-from hierarchy import conf
+from hierarchy import conf, summary
 from hierarchy.live import LiveError, ask
-from web.api import ApiError, endpoint
+from web.api import ApiError, endpoint, known_parameters, limit_parameter
 
 LIVE_ROLES = (User.Role.REGULATOR, User.Role.EMERGENCY, User.Role.INSPECTOR)
 TIMEOUT_S = 5.0
+HISTORY_LIMIT, HISTORY_MOST = 100, 1000
 
 
 def centre_of(source: HazardSource) -> Gateway | None:
@@ -90,3 +96,24 @@ def live(request, user, pk: int):
         "sensors": answer.get("sensors", []),
         "equipment": answer.get("equipment", []),
     }
+
+
+@endpoint("GET")
+def summaries(request, user):
+    """The latest summary of each centre below this one in the user's scope."""
+    known_parameters(request, set())
+    items = summary.latest(user)
+    return {"number_returned": len(items), "items": items}
+
+
+@endpoint("GET")
+def summary_history(request, user, centre: str):
+    """Centre ``centre``'s summaries in the user's scope, newest first (``limit``: 1–1000, default 100)."""
+    known_parameters(request, {"limit"})
+    limit = limit_parameter(request, HISTORY_LIMIT, HISTORY_MOST)
+    items = summary.history(user, centre, limit)
+    if not items:
+        raise ApiError(
+            HTTPStatus.NOT_FOUND, "NotFound", _("No summary of centre %(code)s in your scope.") % {"code": centre}
+        )
+    return {"centre": centre, "number_returned": len(items), "items": items}

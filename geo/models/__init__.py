@@ -4,7 +4,7 @@ from geo.models.audit import AuditEntry
 from geo.models.emergency import ConsequenceZone, EmergencyResource, Scenario, SensitiveTarget
 from geo.models.events import Event
 from geo.models.handling import AlarmHandling, Task
-from geo.models.hierarchy import Forward, Replica
+from geo.models.hierarchy import Forward, Replica, Summary
 from geo.models.layout import ConstructionGridDefinition, LayoutFeature, PlanImport
 from geo.models.monitoring import Alarm, Quality, Reading, Sensor
 from geo.models.notifications import Notification
@@ -46,6 +46,7 @@ __all__ = [
     "Sensor",
     "SitePlan",
     "Substance",
+    "Summary",
     "Task",
     "User",
 ]

@@ -188,9 +188,9 @@ def test_a_change_the_model_refuses_is_refused_alone_with_the_models_reason(hier
 
 def test_an_unknown_kind_is_refused_and_the_other_changes_applied(hierarchy, sent, numbers):
     changes, _ = sent
-    summary = {"kind": "summary", "op": "upsert", "ref": "1", "n": numbers(), "data": {}}
-    outcome = apply_changes(hierarchy.child, [summary, *changes])
-    assert outcome.applied == 5 and outcome.refused == ["rows of kind 'summary' are not known to this centre"]
+    weather = {"kind": "weather", "op": "upsert", "ref": "1", "n": numbers(), "data": {}}
+    outcome = apply_changes(hierarchy.child, [weather, *changes])
+    assert outcome.applied == 5 and outcome.refused == ["rows of kind 'weather' are not known to this centre"]
 
 
 def test_a_substance_the_parent_holds_is_left_as_it_is_and_one_it_lacks_is_created(hierarchy, numbers):

@@ -35,7 +35,7 @@ def test_a_child_centre_is_registered_with_its_region_and_key(hierarchy, child_k
     assert said == "child centre 310116 answers for 上海区 (310116) (100000/310000/310100/310116/)\n"
     child = Gateway.objects.get(code="310116")
     assert (child.kind, child.region.code, child.active) == ("centre", "310116", True)
-    assert "child centre 310116 (310116, active): last heard never" in hazmap_hierarchy("--status")
+    assert "child centre 310116 (310116, active): last heard never, last summary never" in hazmap_hierarchy("--status")
 
 
 def test_an_edge_agents_code_is_not_taken_for_a_child_centre(hierarchy, child_key_file):
@@ -68,9 +68,11 @@ def test_a_resync_queues_the_region_and_reports_it(hierarchy, monkeypatch, tmp_p
     monkeypatch.setenv("HAZMAP_PARENT_BROKER", "mqtt://127.0.0.1:1883")
     forward._paths.clear()
     said = hazmap_hierarchy("--resync")
-    assert said == "queued for the parent: 1 substance, 1 enterprise, 1 hazard_source, 1 equipment, 0 alarm, 0 audit\n"
-    assert Forward.objects.count() == 4
-    assert "changes waiting for the parent: 4, the oldest of" in hazmap_hierarchy("--status")
+    assert said == (
+        "queued for the parent: 1 substance, 1 enterprise, 1 hazard_source, 1 equipment, 0 alarm, 0 audit, 1 summary\n"
+    )
+    assert Forward.objects.count() == 5  # the summary made now with the rows
+    assert "changes waiting for the parent: 5, the oldest of" in hazmap_hierarchy("--status")
 
 
 def test_without_settings_there_is_nothing_to_run_and_the_command_says_what_to_set(db, monkeypatch):

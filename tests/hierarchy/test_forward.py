@@ -119,8 +119,16 @@ def test_a_resync_queues_every_row_of_the_region_in_dependency_order(child, monk
     registry(child.other_county, serial=2)
     monkeypatch.setenv("HAZMAP_PARENT_KEY", "set")
     counts = resync()
-    assert counts == {"substance": 1, "enterprise": 1, "hazard_source": 1, "equipment": 1, "alarm": 0, "audit": 0}
-    assert [k for k, _ in queued()] == ["substance", "enterprise", "hazard_source", "equipment"]
+    assert counts == {
+        "substance": 1,
+        "enterprise": 1,
+        "hazard_source": 1,
+        "equipment": 1,
+        "alarm": 0,
+        "audit": 0,
+        "summary": 1,  # the region's summary, made now
+    }
+    assert [k for k, _ in queued()] == ["substance", "enterprise", "hazard_source", "equipment", "summary"]
     assert Forward.objects.get(kind="enterprise").ref == str(Enterprise.objects.get(region__code="310116P01").pk)
     assert HazardSource.objects.count() == 2
 

@@ -5,8 +5,10 @@ process with a database of its own (a SpatiaLite file, or a PostGIS database bes
 made, filled and changed by ``hazmap migrate``, ``hazmap shell`` and run by ``hazmap hierarchy``.
 Between the two: the broker stopped while the county changes its registry, then the city away
 (its listener stopped) while the county goes on and its forwarder is killed with SIGKILL and started
-again. Afterwards the city holds exactly what the county holds — every row once, nothing lost — the
-county has nothing left to send, and a city regulator opens the county's live readings of a source.
+again. Afterwards the city holds exactly what the county holds — every row once, nothing lost — and the
+one summary the county made of its region when its forwarder first started (none again when it was
+restarted within the interval), the county has nothing left to send, and a city regulator opens the
+county's live readings of a source.
 
 Mosquitto listens on a free port (``tests.acquisition.broker``); the shared broker on 1883 is never touched.
 """
@@ -26,7 +28,7 @@ from django.conf import settings
 from django.test import Client
 
 from acquisition import keys, sm
-from geo.models import AuditEntry, Enterprise, Equipment, HazardSource, User
+from geo.models import AuditEntry, Enterprise, Equipment, HazardSource, Summary, User
 from hierarchy.receive import listener
 from tests import factories
 from tests.acquisition.broker import own_mosquitto  # noqa: F401 - fixture
@@ -182,6 +184,8 @@ def test_the_city_catches_up_with_the_county_after_outages_without_loss_or_dupli
         first = child.do("setup")["state"]  # migrated and seeded: its changes wait for a forwarder
         child.start()
         wait_for(holds(first), timeout=30, what="the county's registry at the city")
+        # the county's summary, made when its forwarder started: of the seed, as nothing changes before it is here
+        wait_for(Summary.objects.exists, timeout=30, what="the county's summary at the city")
 
         own_mosquitto.stop()  # outage 1: no broker
         second = child.do("while_the_broker_is_down")["state"]
@@ -208,6 +212,25 @@ def test_the_city_catches_up_with_the_county_after_outages_without_loss_or_dupli
             ["alarm.closed", "alarm.seen", "registry.apply", "registry.register"]
         )
         assert not AuditEntry.objects.filter(action="hierarchy.apply").exists()  # no change was refused
+        (summary,) = Summary.objects.all()  # once, through the outages and the forwarder's restart
+        assert (summary.centre, summary.region.code, summary.received_from) == ("310116", "310116", "310116")
+        assert summary.figures == {
+            "hazard_sources": {
+                "total": 1,
+                "major": 1,
+                "by_grade": {"1": 0, "2": 0, "3": 1, "4": 0, "none": 0},  # R = 22.5
+                "by_status": {"draft": 0, "applied": 1, "registered": 0, "cancel_applied": 0, "cancelled": 0},
+                "by_risk_level": {"red": 0, "orange": 0, "yellow": 1, "blue": 0},  # grade 3 (20) + a silent sensor (5)
+            },
+            "alarms": {
+                "open": 0,
+                "open_by_level": {"1": 0, "2": 0},
+                "overdue": 0,
+                "raised": 0,
+                "raised_by_level": {"1": 0, "2": 0},
+            },
+            "sensors": {"total": 1, "online": 0, "stale": 1, "offline": 0, "never_reported": 0},  # silent since 2025
+        }
 
         # a city regulator opens the county's live readings of the tank area
         monkeypatch.setenv("HAZMAP_BROKER", f"mqtt://{own_mosquitto.broker.host}:{own_mosquitto.broker.port}")

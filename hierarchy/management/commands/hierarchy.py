@@ -34,9 +34,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--resync",
             action="store_true",
-            help="queue every forwarded row of this centre's region for the parent (once after the parent is set)",
+            help="queue every forwarded row of this centre's region for the parent (once after the parent is set), "
+            "and a summary of the region now",
         )
-        parser.add_argument("--status", action="store_true", help="what waits for the parent; the child centres")
+        parser.add_argument(
+            "--status",
+            action="store_true",
+            help="what waits for the parent, this centre's last summary; the child centres and their last summaries",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["public_key"]:
@@ -85,9 +90,13 @@ class Command(BaseCommand):
         self.stdout.write(f"queued for the parent: {listed}")
 
     def status(self) -> None:
+        from django.conf import settings
+        from django.db.models import F, Max
+
         from acquisition.models import Gateway
-        from geo.models import Forward
+        from geo.models import Forward, Summary
         from hierarchy import conf
+        from hierarchy.summary import last_own
 
         region = conf.centre_region() or "(HAZMAP_CENTRE_REGION not set)"
         self.stdout.write(f"centre {conf.centre_code()}, region {region}")
@@ -96,10 +105,23 @@ class Command(BaseCommand):
             oldest = Forward.objects.order_by("id").values_list("created_at", flat=True).first()
             since = f", the oldest of {oldest.isoformat()}" if oldest else ""
             self.stdout.write(f"changes waiting for the parent: {waiting}{since}")
+            last = last_own()
+            made = f"the last at {last.period_end.isoformat()}" if last else "none yet"
+            interval = settings.HAZMAP_HIERARCHY_SUMMARY_INTERVAL_S
+            self.stdout.write(f"summaries of this centre for the parent: every {interval} s, {made}")
+        latest = dict(  # the last summary each child made itself (its code at its parent names its summaries)
+            Summary.objects.filter(received_from=F("centre"))
+            .values("received_from")
+            .annotate(last=Max("period_end"))
+            .values_list("received_from", "last")
+        )
         for child in Gateway.objects.filter(kind=Gateway.Kind.CENTRE).select_related("region"):
             seen = child.last_seen_at.isoformat() if child.last_seen_at else "never"
             state = "active" if child.active else "inactive"
-            self.stdout.write(f"child centre {child.code} ({child.region.code}, {state}): last heard {seen}")
+            summary = latest[child.code].isoformat() if child.code in latest else "never"
+            self.stdout.write(
+                f"child centre {child.code} ({child.region.code}, {state}): last heard {seen}, last summary {summary}"
+            )
 
     def run(self) -> None:
         from hierarchy import running
