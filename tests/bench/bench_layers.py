@@ -6,8 +6,9 @@
   CQL-free query, GeoJSON), against the bare SQL statement of the same page run with a cursor.
   Printed as medians and p95.
 - items under load: wrk (8 connections, 2 threads) on the same pages against hazmap under uvicorn
-  (2 workers) and against tipg (2 workers) on the same database, in turns, as time per request
-  (1 / requests per second). tipg runs from its own virtualenv: set HAZMAP_BENCH_TIPG to its python
+  (2 workers) and against tipg (2 workers), both served by ``hazmap/asgi_server.py`` (Nagle off), on
+  the same database, in turns, as time per request (1 / requests per second). tipg runs from its own
+  virtualenv: set HAZMAP_BENCH_TIPG to its python
   (``python3 -m venv /tmp/tipg && /tmp/tipg/bin/pip install tipg uvicorn``); without it, or without
   wrk (Debian package ``wrk``), the figure says what is missing.
 - stream latency: a change published to the database until its event arrives over SSE from hazmap
@@ -34,6 +35,8 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from tests.bench import harness
 
 TARGET_FEATURES = 100_000
 PAGE = 100
@@ -211,7 +214,8 @@ def bench_items_load(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
     servers = {}
     try:
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "hazmap.asgi:application", "--port", str(port), "--lifespan", "off"]
+        command = [sys.executable, "-m", "hazmap.asgi_server", "hazmap.asgi:application", "--port", str(port)]
+        command += ["--lifespan", "off"]
         env = {"DATABASE_URL": f"postgis://{dsn}", "HAZMAP_ALLOWED_HOSTS": "127.0.0.1"}
         servers["hazmap"] = (start([*command, *SERVE], env, f"http://127.0.0.1:{port}/healthz"), port)
         port = free_port()
@@ -221,7 +225,7 @@ def bench_items_load(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
             "TIPG_DB_SPATIAL_EXTENT": "false",
             "TIPG_DB_DATETIME_EXTENT": "false",
         }
-        command = [tipg_python, "-m", "uvicorn", "tipg.main:app", "--port", str(port), *SERVE]
+        command = [tipg_python, str(harness.ASGI_SERVER), "tipg.main:app", "--port", str(port), *SERVE]
         servers["tipg"] = (start(command, tipg_env, f"http://127.0.0.1:{port}/collections"), port)
         query = urllib.parse.urlencode({"bbox": bbox, "limit": PAGE})
         requests = {
@@ -267,7 +271,8 @@ def bench_stream_latency(samples: int = 30) -> list:
     db = connection.settings_dict
     dsn = f"{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "hazmap.asgi:application", "--port", str(port), "--lifespan", "off"]
+    command = [sys.executable, "-m", "hazmap.asgi_server", "hazmap.asgi:application", "--port", str(port)]
+    command += ["--lifespan", "off"]
     env = {"DATABASE_URL": f"postgis://{dsn}", "HAZMAP_ALLOWED_HOSTS": "127.0.0.1"}
     process = start([*command, "--log-level", "warning"], env, f"http://127.0.0.1:{port}/healthz")
     arrivals: dict[int, float] = {}

@@ -10,7 +10,8 @@
   ``HAZMAP_DB_POOL=0``) and against tipg (2 workers) on the same database, in turns, as time
   per tile (1 / tiles per second). tipg runs from its own virtualenv: set HAZMAP_BENCH_TIPG to its
   python (``python -m venv /tmp/tipg && /tmp/tipg/bin/pip install tipg uvicorn``); without it, or
-  without wrk (Debian package ``wrk``), the figure says what is missing.
+  without wrk (Debian package ``wrk``), the figure says what is missing. Both are served by
+  ``hazmap/asgi_server.py`` (uvicorn with Nagle's algorithm off on every connection, see there).
 
 Run alone: ``python -m tests.bench.bench_tiles`` (builds a throwaway database with the province demo),
 or ``--ready`` to use the database of DATABASE_URL as it is (it must hold the demo).
@@ -31,6 +32,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.bench import harness
 
 TILESETS = ("map", "sensors", "hazard-sources")
 ZOOMS = range(8, 17)
@@ -288,7 +291,7 @@ def bench_concurrent(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
 
         def hazmap(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
             port = free_port()
-            command = [sys.executable, "-m", "uvicorn", "hazmap.asgi:application", "--port", str(port)]
+            command = [sys.executable, "-m", "hazmap.asgi_server", "hazmap.asgi:application", "--port", str(port)]
             return start([*command, "--lifespan", "off", *SERVE], env, f"http://127.0.0.1:{port}/healthz"), port
 
         servers["hazmap"] = hazmap(ours_env)
@@ -302,7 +305,7 @@ def bench_concurrent(rounds: int = 3, seconds: int = WRK_SECONDS) -> list:
             "TIPG_TILE_BUFFER": "64",
             "TIPG_TILE_RESOLUTION": "4096",
         }
-        command = [tipg_python, "-m", "uvicorn", "tipg.main:app", "--port", str(port), *SERVE]
+        command = [tipg_python, str(harness.ASGI_SERVER), "tipg.main:app", "--port", str(port), *SERVE]
         servers["tipg"] = (start(command, tipg_env, f"http://127.0.0.1:{port}/collections"), port)
         cases = [
             ("sensors", "geo_sensor", "tag,kind,unit,value,quality,alarm_state", range(14, 17)),

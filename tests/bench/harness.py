@@ -11,6 +11,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Figure:
         )
 
 
+# hazmap's uvicorn launcher (TCP_NODELAY with several workers), run by path with another application's python too
+ASGI_SERVER = Path(__file__).resolve().parents[2] / "hazmap" / "asgi_server.py"
 HEADER = f"{'benchmark':<46} {'candidate':>13} {'baseline':>13} {'ratio':>7}"
 
 

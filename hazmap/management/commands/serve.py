@@ -6,7 +6,6 @@ import argparse
 import gc
 import os
 
-import uvicorn
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -42,7 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, workers: int, simulate: bool = False, **options) -> None:
         from acquisition import embedded
-        from hazmap import background
+        from hazmap import asgi_server, background
         from hierarchy import running
 
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -58,7 +57,7 @@ class Command(BaseCommand):
         gc.freeze()
         self.stdout.write(f"hazmap serving at http://{host}:{port}/ (Ctrl+C stops)")
         try:
-            uvicorn.run(
+            asgi_server.run(
                 "hazmap.asgi:application",
                 host=host,
                 port=port,
