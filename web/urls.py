@@ -12,6 +12,7 @@ urlpatterns = [
     path("inspector", views.app, name="inspector"),
     path("dashboard", views.app, name="dashboard"),
     path("planner", views.app, name="planner"),
+    path("tasks", views.app, name="tasks-view"),
     path("login/", views.SignIn.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -1,7 +1,7 @@
 """The map front end's page and its sign-in.
 
 ``app`` serves the page Vite built (``frontend/dist/index.html``) for every view of the front end
-(``/`` command, ``/inspector``, ``/dashboard``, ``/planner``), with the signed-in user, the CSRF
+(``/`` command, ``/inspector``, ``/dashboard``, ``/planner``, ``/tasks``), with the signed-in user, the CSRF
 token and the words of the data written into it, so the first map needs no extra round trip. The
 page's scripts and styles are static files under ``/static/app/``.
 """

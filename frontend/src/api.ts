@@ -25,6 +25,19 @@ export class ApiError extends Error {
   }
 }
 
+/** What ``error`` says for people: the server's description, or, when the server named the fields it refused
+ * (a 422's ``fields``), each field's name from ``names`` with its messages. */
+export function explain(error: unknown, names: Record<string, string> = {}): string {
+  const fields = error instanceof ApiError ? error.details?.fields : undefined;
+  if (fields && typeof fields === "object") {
+    const parts = Object.entries(fields as Record<string, unknown>).map(([name, messages]) =>
+      t("error.field", { field: names[name] ?? name, message: Array.isArray(messages) ? messages.join(" ") : String(messages) }),
+    );
+    if (parts.length) return parts.join(" ");
+  }
+  return (error as Error).message;
+}
+
 /** The server answers in the interface's language (its messages and coded labels), whatever the browser's. */
 function language(): string {
   return lang() === "en" ? "en" : "zh-Hans";

@@ -39,15 +39,98 @@ export interface Timeline {
 
 const FINDINGS = ["real", "false_alarm", "test"] as const;
 
+/** A form control with its label above it. */
+export function labelled(key: Key, control: HTMLElement): HTMLElement {
+  return h("label", {}, h("span", {}, t(key)), control);
+}
+
+/** A text area named ``name``. */
+export function area(name: string, rows = 3): HTMLTextAreaElement {
+  return h("textarea", { name, rows });
+}
+
+/** One button for each step in ``steps`` (``open``: the one whose form is shown), each calling ``choose``. */
+export function stepButtons(
+  steps: string[],
+  name: (step: string) => string,
+  choose: (step: string) => void,
+  open: string | null,
+  busy: boolean,
+): HTMLElement {
+  return h(
+    "div",
+    { class: "handling-steps" },
+    ...steps.map((step) =>
+      h(
+        "button",
+        { type: "button", class: open === step ? "button primary" : "button", "data-step": step, disabled: busy, onclick: () => choose(step) },
+        name(step),
+      ),
+    ),
+  );
+}
+
+/** The form of a step: its ``fields``, a submit button (``submitLabel``) calling ``submit`` and a cancel button. */
+export function stepFormElement(
+  step: string,
+  fields: HTMLElement[],
+  submit: () => void,
+  cancel: () => void,
+  submitLabel: Key = "handling.submit",
+): { element: HTMLFormElement; submit: HTMLButtonElement } {
+  const button = h("button", { type: "submit", class: "button primary" }, t(submitLabel));
+  const element = h(
+    "form",
+    {
+      class: "handling-form",
+      "data-step": step,
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        submit();
+      },
+    },
+    ...fields,
+    h("div", { class: "sim-actions" }, button, h("button", { type: "button", class: "button", onclick: cancel }, t("handling.cancel"))),
+  );
+  return { element, submit: button };
+}
+
+/** A step taken, as the timeline shows it. */
+export interface TimelineEntry {
+  step: string;
+  time: string;
+  label: string;
+  who: string;
+  note?: string;
+}
+
+/** The timeline of steps taken: when, what, who, and a note. */
+export function timeline(entries: TimelineEntry[], className = ""): HTMLElement {
+  return h(
+    "ol",
+    { class: `handling-timeline ${className}`.trim() },
+    ...entries.map((e) =>
+      h(
+        "li",
+        { "data-step": e.step },
+        h("time", { datetime: e.time }, time(e.time, true)),
+        " ",
+        h("b", {}, e.label),
+        " ",
+        e.who,
+        e.note ? h("span", { class: "muted" }, ` ${e.note}`) : null,
+      ),
+    ),
+  );
+}
+
 /** The fields a step's form asks for, and the body they make. */
 function stepForm(step: string): { fields: HTMLElement[]; body: () => Record<string, unknown> } {
-  const area = (name: string, rows = 3) => h("textarea", { name, rows });
   const comment = area("comment", 2);
-  const label = (key: Key, control: HTMLElement) => h("label", {}, h("span", {}, t(key)), control);
   if (step === "verify") {
     const finding = h("select", { name: "finding" }, ...FINDINGS.map((f) => h("option", { value: f }, t(`handling.finding.${f}` as Key))));
     return {
-      fields: [label("handling.finding", finding), label("handling.comment", comment)],
+      fields: [labelled("handling.finding", finding), labelled("handling.comment", comment)],
       body: () => ({ finding: finding.value, comment: comment.value }),
     };
   }
@@ -55,7 +138,7 @@ function stepForm(step: string): { fields: HTMLElement[]; body: () => Record<str
     const plan = h("input", { type: "text", name: "plan" });
     const measures = area("measures");
     return {
-      fields: [label("handling.plan", plan), label("handling.measures", measures), label("handling.comment", comment)],
+      fields: [labelled("handling.plan", plan), labelled("handling.measures", measures), labelled("handling.comment", comment)],
       body: () => ({
         plan: plan.value,
         measures: measures.value.split("\n").map((m) => m.trim()).filter(Boolean),
@@ -68,11 +151,11 @@ function stepForm(step: string): { fields: HTMLElement[]; body: () => Record<str
     const cause = area("cause", 2);
     const corrective = area("corrective", 2);
     return {
-      fields: [label("handling.text", text), label("handling.cause", cause), label("handling.corrective", corrective)],
+      fields: [labelled("handling.text", text), labelled("handling.cause", cause), labelled("handling.corrective", corrective)],
       body: () => ({ text: text.value, cause: cause.value, corrective: corrective.value }),
     };
   }
-  return { fields: [label("handling.comment", comment)], body: () => ({ comment: comment.value }) };
+  return { fields: [labelled("handling.comment", comment)], body: () => ({ comment: comment.value }) };
 }
 
 export class HandlingPanel {
@@ -169,43 +252,26 @@ export class HandlingPanel {
     const escalated = a.escalated_to.length
       ? h("p", { class: "muted" }, t("handling.escalated", { regions: a.escalated_to.map((r) => r.name).join("、") }))
       : null;
-    const buttons = h(
-      "div",
-      { class: "handling-steps" },
-      ...a.steps.map((step) =>
-        h(
-          "button",
-          {
-            type: "button",
-            class: this.open === step ? "button primary" : "button",
-            "data-step": step,
-            disabled: this.busy,
-            onclick: () => {
-              this.open = this.open === step ? null : step;
-              this.render();
-            },
-          },
-          t(`handling.step.${step}` as Key),
-        ),
-      ),
+    const buttons = stepButtons(
+      a.steps,
+      (step) => t(`handling.step.${step}` as Key),
+      (step) => {
+        this.open = this.open === step ? null : step;
+        this.render();
+      },
+      this.open,
+      this.busy,
     );
     const form = this.open && a.steps.includes(this.open) ? this.stepForm(this.open) : null;
     if (!form) this.form = null; // a step opened again starts from an empty form
-    const records = h(
-      "ol",
-      { class: "handling-timeline" },
-      ...data.timeline.map((r) =>
-        h(
-          "li",
-          { "data-step": r.step },
-          h("time", { datetime: r.time }, time(r.time, true)),
-          " ",
-          h("b", {}, r.label),
-          " ",
-          r.region ? `→ ${r.region.name}` : r.actor,
-          r.comment ? h("span", { class: "muted" }, ` ${r.comment}`) : null,
-        ),
-      ),
+    const records = timeline(
+      data.timeline.map((r) => ({
+        step: r.step,
+        time: r.time,
+        label: r.label,
+        who: r.region ? `→ ${r.region.name}` : r.actor,
+        note: r.comment,
+      })),
     );
     replace(
       this.element,
@@ -226,24 +292,11 @@ export class HandlingPanel {
   private stepForm(step: string): HTMLElement {
     if (this.form?.step !== step) {
       const { fields, body } = stepForm(step);
-      const submit = h("button", { type: "submit", class: "button primary" }, t("handling.submit"));
-      const element = h(
-        "form",
-        {
-          class: "handling-form",
-          "data-step": step,
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            void this.take(step, body());
-          },
-        },
-        ...fields,
-        h(
-          "div",
-          { class: "sim-actions" },
-          submit,
-          h("button", { type: "button", class: "button", onclick: () => ((this.open = null), this.render()) }, t("handling.cancel")),
-        ),
+      const { element, submit } = stepFormElement(
+        step,
+        fields,
+        () => void this.take(step, body()),
+        () => ((this.open = null), this.render()),
       );
       this.form = { step, element, submit };
     }

@@ -19,6 +19,7 @@ const VIEWS: Partial<Record<ViewName, (frame: Shell) => Promise<unknown>>> = {
   inspector: async (frame) => (await import("./views/inspector")).inspectorView(frame),
   dashboard: async (frame) => (await import("./views/dashboard")).dashboardView(frame),
   planner: async (frame) => (await import("./views/planner")).plannerView(frame),
+  tasks: async (frame) => (await import("./views/tasks")).tasksView(frame),
 };
 
 function viewOf(path: string): ViewName {

@@ -7,13 +7,14 @@ import { inbox } from "./inbox";
 import type { LiveStatus } from "./live";
 import { session } from "./session";
 
-export type ViewName = "command" | "inspector" | "dashboard" | "planner";
+export type ViewName = "command" | "inspector" | "dashboard" | "planner" | "tasks";
 
 export const VIEW_PATHS: Record<ViewName, string> = {
   command: "/",
   inspector: "/inspector",
   dashboard: "/dashboard",
   planner: "/planner",
+  tasks: "/tasks",
 };
 
 export interface Shell {

@@ -88,7 +88,7 @@ def test_signing_in_opens_the_map_with_the_user_and_the_words_of_the_data(client
 @pytest.mark.django_db
 def test_every_view_of_the_front_end_is_the_same_page(client, commander, built):
     client.force_login(commander)
-    for path in ("/", "/inspector", "/dashboard", "/planner"):
+    for path in ("/", "/inspector", "/dashboard", "/planner", "/tasks"):
         answer = client.get(path)
         assert answer.status_code == 200, path
         assert session_of(answer.content.decode())["user"]["username"] == "park"
