@@ -46,8 +46,8 @@ from acquisition.ingest import EVENT_INTERVAL_S, _first_in_a_while
 from acquisition.positioning import conf, sites, track
 from acquisition.positioning.messages import Fix
 from acquisition.positioning.rules import CLEAR, LATE, OFF_SITE, OK, RAISE, TELEPORT, Change, Settings
-from geo.events import event_for, publish_many
-from geo.models import Alarm, Event, PersonnelTag
+from geo.events import event_row, publish_rows
+from geo.models import Alarm, PersonnelTag
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class Positioning:
             pending: list[tuple[sites.Entry, list[Change]]] = []
             entries = [self._entry(eid, now.timestamp(), pending) for eid in groups]  # reads before writing
             with self._forgotten_on_error(entries), transaction.atomic():
-                events: list[Event] = []
+                events: list[tuple] = []  # rows of geo.events.event_row
                 for entry in entries:
                     changes = self._evaluate(entry, groups[entry.enterprise.pk], result, source, events)
                     pending.append((entry, changes))
@@ -172,7 +172,7 @@ class Positioning:
                     pending.append((entry, entry.site.tick(now.timestamp())))
                 for entry, changes in pending:
                     self._apply(entry, changes, result)
-                publish_many(events)
+                publish_rows(events)
         return result
 
     def tick(self, now: dt.datetime | None = None) -> int:
@@ -271,7 +271,7 @@ class Positioning:
             props = {"floor": row.floor, "position_time": row.time, "sos": row.sos, "moving": row.moving}
             if row.battery_pct is not None:
                 props["battery_pct"] = row.battery_pct
-            events.append(event_for("personnel", tag, props, location=Point(row.lon, row.lat, srid=4326)))
+            events.append(event_row("personnel", tag, props, row.lon, row.lat, timezone.now()))
 
     # --- alarms ----------------------------------------------------------------------------------
 

@@ -98,3 +98,21 @@ def test_a_batch_is_stored_in_its_order_like_events_published_one_by_one(world):
     assert stored[1].location.coords == pytest.approx((LON + 1e-3, LAT))
     assert stored[2].location is None
     assert events.publish_many([]) == 0
+
+
+def test_a_row_of_event_row_is_stored_as_the_same_event_made_by_event_for(world):
+    tag = PersonnelTag.objects.create(enterprise=world["e1"], code="TAG-2", holder="李四")
+    moment = dt.datetime(2026, 11, 22, 8, 30, 15, tzinfo=dt.UTC)
+    properties = {"sos": False, "position_time": moment, "floor": None}
+    made = events.event_for("personnel", tag, properties, location=Point(LON, LAT + 0.002, srid=4326))
+    made.time = moment
+    before = events.publish("sensors", world["s2"], {"value": 0.5}).id
+    assert events.publish_many([made]) == 1
+    assert events.publish_rows([events.event_row("personnel", tag, properties, LON, LAT + 0.002, moment)]) == 1
+    first, second = Event.objects.filter(id__gt=before).order_by("id")
+    fields = ("time", "collection", "feature_id", "action", "properties", "region_path", "enterprise_id")
+    assert [getattr(second, f) for f in fields] == [getattr(first, f) for f in fields]
+    assert second.regional_roles == first.regional_roles
+    assert first.location.coords == pytest.approx((LON, LAT + 0.002))
+    assert second.location.coords == pytest.approx(first.location.coords)
+    assert second.properties == {"sos": False, "position_time": "2026-11-22T08:30:15Z", "floor": None}
