@@ -385,6 +385,19 @@ const zh = {
   "dash.alarms": "近 {days} 天报警",
   "dash.open": "未关闭报警",
   "dash.other": "其他",
+  "centres.title": "下级中心汇总",
+  "centres.centre": "中心",
+  "centres.as-of": "截至",
+  "centres.sources": "重大危险源",
+  "centres.grade12": "一、二级",
+  "centres.alarms": "未销账报警",
+  "centres.raised": "本期新增报警",
+  "centres.sensors": "监测点 在线 / 数据过期 / 离线 / 未上报",
+  "centres.overdue": "{n} 条超时",
+  "centres.late": "逾期未报（{ago}）",
+  "centres.minutes": "{n} 分钟前",
+  "centres.hours": "{n} 小时前",
+  "centres.days": "{n} 天前",
 } as const;
 
 export type Key = keyof typeof zh;
@@ -771,6 +784,19 @@ const en: Record<Key, string> = {
   "dash.alarms": "Alarms in {days} days",
   "dash.open": "Open alarms",
   "dash.other": "other",
+  "centres.title": "Centres below: latest summaries",
+  "centres.centre": "Centre",
+  "centres.as-of": "As of",
+  "centres.sources": "Major hazard sources",
+  "centres.grade12": "Grades 1–2",
+  "centres.alarms": "Open alarms",
+  "centres.raised": "Alarms raised in the period",
+  "centres.sensors": "Sensors online / stale / offline / never reported",
+  "centres.overdue": "{n} overdue",
+  "centres.late": "late ({ago})",
+  "centres.minutes": "{n} min ago",
+  "centres.hours": "{n} h ago",
+  "centres.days": "{n} days ago",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { zh, en };

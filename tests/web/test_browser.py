@@ -417,6 +417,47 @@ def test_the_dashboard_charts_what_the_database_counts_for_the_user(browser, ser
     page.context.close()
 
 
+CENTRE_SUMMARIES = """
+import datetime as dt
+from django.utils import timezone
+from geo.models import Summary, User
+from hierarchy.summary import figures
+park = User.objects.get(username="park").region
+now = timezone.now()
+for centre, age_s in (("county-a", 630), ("county-b", 3 * 3600 + 30)):
+    end = now - dt.timedelta(seconds=age_s)
+    start = end - dt.timedelta(hours=1)
+    Summary.objects.create(centre=centre, region=park, period_start=start, period_end=end, interval_s=3600,
+                           figures=figures(park.path, start, end), received_from=centre, received_at=end)
+"""
+
+
+def test_the_dashboard_lists_each_centre_below_with_its_latest_summary_and_marks_one_gone_quiet(browser, server):
+    server.shell(CENTRE_SUMMARIES)  # two county centres of the park's region: one 10.5 min ago, one 3 h ago
+    page = sign_in(browser, server, "shanghai", "/dashboard")
+    page.wait_for_selector(".centres:not([hidden]) .centres-table tbody tr")
+    served = {s["centre"]: s for s in api(page, "/app/hierarchy/summaries")["items"]}
+    rows = page.locator(".centres-table tbody tr")
+    assert [rows.nth(i).get_attribute("data-centre") for i in range(rows.count())] == ["county-a", "county-b"]
+    fresh, quiet = rows.nth(0), rows.nth(1)
+    assert "10 分钟前" in fresh.inner_text() and fresh.get_attribute("class") is None
+    assert quiet.get_attribute("class") == "late" and "逾期未报（3 小时前）" in quiet.inner_text()
+    cells = fresh.locator("td").all_inner_texts()
+    numbers = served["county-a"]["figures"]
+    assert cells[2] == f"{numbers['hazard_sources']['major']:,}"
+    sensors = numbers["sensors"]
+    shown = " / ".join(f"{sensors[k]:,}" for k in ("online", "stale", "offline", "never_reported"))
+    assert cells[6] == shown and sum(sensors[k] for k in ("online", "stale", "offline", "never_reported")) > 0
+    assert page.locator(".centres h2").inner_text() == "下级中心汇总"
+    screenshot(page, "dashboard-centres")
+    page.context.close()
+    # an enterprise's account sees no region's figures: no table
+    page = sign_in(browser, server, "operator", "/dashboard")
+    page.evaluate("window.hazmap.handle.ready")
+    assert page.locator(".centres").is_hidden()
+    page.context.close()
+
+
 def test_the_planner_compares_two_scenarios_side_by_side_and_exports_one(browser, server):
     page = sign_in(browser, server, "planner", "/planner")
     chlorine = page.locator("select[name=equipment] option", has_text="，氯）").first.get_attribute("value")

@@ -6,6 +6,7 @@ import { GridComponent, LegendComponent, TooltipComponent } from "echarts/compon
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
 import { getJSON } from "../api";
+import { centresSection } from "../centres";
 import { h, replace } from "../dom";
 import { choice, lang, num, onLangChange, t, type Key } from "../i18n";
 import { GRADE_COLORS, NOT_MAJOR } from "../map/colors";
@@ -73,7 +74,8 @@ export async function dashboardView(frame: Shell): Promise<DashboardHandle> {
   const summary = h("div", { class: "summary" });
   const grid = h("div", { class: "charts" });
   const status = h("p", { class: "muted" });
-  frame.main.append(h("div", { class: "dashboard" }, h("header", {}, summary, period), status, grid));
+  const centres = centresSection(); // shown where centres below send their summaries
+  frame.main.append(h("div", { class: "dashboard" }, h("header", {}, summary, period), status, centres.element, grid));
   let days = 30;
   let stats: Stats | null = null;
 
@@ -185,6 +187,6 @@ export async function dashboardView(frame: Shell): Promise<DashboardHandle> {
     draw();
   };
   onLangChange(draw);
-  const ready = load(days);
+  const ready = Promise.all([load(days), centres.ready]).then(() => undefined);
   return { charts, stats: () => stats, ready };
 }
