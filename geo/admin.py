@@ -29,6 +29,22 @@ class ScopedAdmin(GISModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ReadOnlyAdmin:
+    """For records only the workflows write (histories, logs, imports): listed and viewed here, never added
+    or changed; ``deletable`` says whether they may be deleted."""
+
+    deletable = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)
+
+
 @admin.register(models.Region)
 class RegionAdmin(ScopedAdmin):
     list_display = ["code", "name", "level", "parent"]
@@ -148,7 +164,7 @@ class HazardSourceAdmin(ScopedAdmin):
 
 
 @admin.register(models.RegistryEvent)
-class RegistryEventAdmin(admin.ModelAdmin):
+class RegistryEventAdmin(ReadOnlyAdmin, ScopedAdmin):
     """The registry history, read-only and narrowed to the user's scope: only the workflow adds to it."""
 
     list_display = ["time", "source", "step", "from_status", "to_status", "actor_name", "registry_region"]
@@ -156,19 +172,7 @@ class RegistryEventAdmin(admin.ModelAdmin):
     search_fields = ["source__name", "source__code", "source__enterprise__name", "actor_name"]
     list_select_related = ["source", "registry_region"]
     date_hierarchy = "time"
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return scoped(super().get_queryset(request), request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    deletable = False
 
 
 @admin.register(models.Equipment)
@@ -199,21 +203,11 @@ class SensorAdmin(ScopedAdmin):
 
 
 @admin.register(models.Reading)
-class ReadingAdmin(admin.ModelAdmin):
+class ReadingAdmin(ReadOnlyAdmin, ScopedAdmin):
     list_display = ["sensor", "time", "value", "quality"]
     list_select_related = ["sensor"]
     search_fields = ["sensor__tag"]
     date_hierarchy = "time"
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return scoped(super().get_queryset(request), request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class AlarmHandlingInline(admin.TabularInline):
@@ -240,7 +234,7 @@ class AlarmAdmin(ScopedAdmin):
 
 
 @admin.register(models.Task)
-class TaskAdmin(ScopedAdmin):
+class TaskAdmin(ReadOnlyAdmin, ScopedAdmin):
     """Tasks between levels, read-only here: issued and moved through ``geo.tasks`` (``/app/tasks``)."""
 
     list_display = ["issued_at", "title", "from_region", "region", "enterprise", "due_at", "state"]
@@ -250,12 +244,6 @@ class TaskAdmin(ScopedAdmin):
 
     def get_queryset(self, request):
         return visible_tasks(request.user)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(models.HiddenDanger)
@@ -376,7 +364,7 @@ class LayoutFeatureAdmin(ScopedAdmin):
 
 
 @admin.register(models.PlanImport)
-class PlanImportAdmin(ScopedAdmin):
+class PlanImportAdmin(ReadOnlyAdmin, ScopedAdmin):
     """Imports of vector plans, as made through the API (``/app/plans/vector/``); undone there or by the action."""
 
     list_display = [
@@ -393,12 +381,6 @@ class PlanImportAdmin(ScopedAdmin):
     search_fields = ["file_name", "enterprise__name"]
     list_select_related = ["enterprise", "created_by"]
     actions = ["undo_imports"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description=_("Undo the selected imports (delete their features)"))
     def undo_imports(self, request, queryset) -> None:
@@ -438,22 +420,14 @@ class HazmapUserAdmin(UserAdmin):
 
 
 @admin.register(models.AuditEntry)
-class AuditEntryAdmin(ScopedAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin, ScopedAdmin):
     """The audit log, read-only: entries are only ever added by the workflows."""
 
     list_display = ["time", "actor_name", "action", "outcome", "object_type", "object_id", "reason"]
     list_filter = ["outcome", "action"]
     date_hierarchy = "time"
     search_fields = ["actor_name", "object_id", "reason"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    deletable = False
 
 
 @admin.register(models.Notification)
